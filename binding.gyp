@@ -1,0 +1,25 @@
+# CPU-only build of the addon with node-gyp, used when cmake is not installed.
+# scripts/build-addon.mjs picks it; CMakeLists.txt is the full build (CPU + CUDA).
+{
+  "variables": {
+    "gmn_native%": "<!(node -p \"process.env.GMN_NATIVE === '0' ? 0 : 1\")"
+  },
+  "targets": [
+    {
+      "target_name": "gmn",
+      "sources": [
+        "<!@(node -p \"require('fs').readdirSync('native/core').filter(f => f.endsWith('.cc')).map(f => 'native/core/' + f).join(' ')\")",
+        "<!@(node -p \"require('fs').readdirSync('native/cpu').filter(f => f.endsWith('.cc')).map(f => 'native/cpu/' + f).join(' ')\")",
+        "<!@(node -p \"require('fs').readdirSync('native/addon').filter(f => f.endsWith('.cc')).map(f => 'native/addon/' + f).join(' ')\")"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "GMN_WITH_CUDA=0"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "conditions": [
+        ["gmn_native==1", { "cflags_cc": ["-march=native"] }]
+      ]
+    }
+  ]
+}

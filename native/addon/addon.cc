@@ -1,0 +1,142 @@
+// Module entry: tensors, backends, threads and the operations. Every export validates its
+// arguments synchronously and throws TypeError/RangeError; work runs later and returns a Promise.
+#include <napi.h>
+
+#include <cmath>
+
+#include "../core/backend.h"
+#include "../core/ops.h"
+#include "../core/threadpool.h"
+#include "napi_util.h"
+#include "tensor_wrap.h"
+
+namespace gmn::addon {
+
+namespace {
+
+Napi::Value CreateTensor(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 2, 3, "createTensor");
+    const Shape shape = get_shape(info[0], "shape");
+    const Device device = get_device(info[1], "device");
+    const Napi::Value data = info.Length() > 2 ? info[2] : info.Env().Undefined();
+    if (!data.IsUndefined() && !data.IsNull()) {
+      if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        throw type_error("data", "a Float32Array", describe(data));
+      if (static_cast<int64_t>(data.As<Napi::Float32Array>().ElementLength()) != shape.numel())
+        throw range_error("data", "a Float32Array of length " + std::to_string(shape.numel()) + " (shape " + shape.str() + ")",
+                          "length " + std::to_string(data.As<Napi::Float32Array>().ElementLength()));
+    }
+    if (device == Device::CUDA && !cuda_info().usable)
+      throw type_error("device", "a usable device", "'cuda', which is unusable: " + cuda_info().reason);
+    Tensor t{std::make_shared<Storage>(device, shape.numel()), shape};
+    if (!data.IsUndefined() && !data.IsNull()) copy_from_host(t, data.As<Napi::Float32Array>().Data());
+    return TensorWrap::Create(info.Env(), std::move(t));
+  });
+}
+
+Napi::Value Backends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = Napi::Array::New(env, 2);
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("name", "cpu");
+  cpu.Set("compiled", true);
+  cpu.Set("usable", true);
+  cpu.Set("threads", num_threads());
+  list.Set(0u, cpu);
+
+  const CudaInfo& c = cuda_info();
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("name", "cuda");
+  cuda.Set("compiled", c.compiled);
+  cuda.Set("usable", c.usable);
+  if (!c.usable) cuda.Set("reason", c.reason);
+  if (c.compiled) {
+    cuda.Set("driverVersion", c.driver_version);
+    cuda.Set("runtimeVersion", c.runtime_version);
+  }
+  Napi::Array devices = Napi::Array::New(env, c.devices.size());
+  for (size_t i = 0; i < c.devices.size(); ++i) {
+    const CudaDeviceInfo& d = c.devices[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", d.index);
+    o.Set("name", d.name);
+    o.Set("computeCapability", std::to_string(d.major) + "." + std::to_string(d.minor));
+    o.Set("totalMemory", double(d.total_memory));
+    o.Set("multiprocessors", d.multiprocessors);
+    devices.Set(i, o);
+  }
+  cuda.Set("devices", devices);
+  list.Set(1u, cuda);
+  return list;
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 1, 1, "setThreads");
+    const double n = get_number(info[0], "threads");
+    if (n != std::floor(n) || n < 1 || n > 1024) throw range_error("threads", "an integer in [1, 1024]", describe(info[0]));
+    set_num_threads(static_cast<int>(n));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value LinearForward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 4, 4, "linearForward");
+    return queue_job(info.Env(), ops::linear_forward(get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
+                                                     get_optional_tensor(info[2], "bias"), get_tensor(info[3], "out")));
+  });
+}
+
+Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 7, 7, "linearBackward");
+    return queue_job(info.Env(),
+                     ops::linear_backward(get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
+                                          get_tensor(info[2], "gradOut"), get_optional_tensor(info[3], "gradX"),
+                                          get_optional_tensor(info[4], "gradWeight"),
+                                          get_optional_tensor(info[5], "gradBias"), get_bool(info[6], "accumulate")));
+  });
+}
+
+Napi::Value PreluForward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 3, 3, "preluForward");
+    return queue_job(info.Env(), ops::prelu_forward(get_tensor(info[0], "x"), get_tensor(info[1], "alpha"),
+                                                    get_tensor(info[2], "out")));
+  });
+}
+
+Napi::Value PreluBackward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 6, 6, "preluBackward");
+    return queue_job(info.Env(),
+                     ops::prelu_backward(get_tensor(info[0], "x"), get_tensor(info[1], "alpha"),
+                                         get_tensor(info[2], "gradOut"), get_optional_tensor(info[3], "gradX"),
+                                         get_optional_tensor(info[4], "gradAlpha"), get_bool(info[5], "accumulate")));
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Tensor", TensorWrap::Init(env));
+  exports.Set("createTensor", Napi::Function::New<CreateTensor>(env, "createTensor"));
+  exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
+  exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
+  exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
+  exports.Set("linearForward", Napi::Function::New<LinearForward>(env, "linearForward"));
+  exports.Set("linearBackward", Napi::Function::New<LinearBackward>(env, "linearBackward"));
+  exports.Set("preluForward", Napi::Function::New<PreluForward>(env, "preluForward"));
+  exports.Set("preluBackward", Napi::Function::New<PreluBackward>(env, "preluBackward"));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace gmn::addon
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return gmn::addon::Init(env, exports); }
+
+NODE_API_MODULE(gmn, InitModule)

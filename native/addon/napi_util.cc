@@ -1,0 +1,173 @@
+#include "napi_util.h"
+
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+
+#include "tensor_wrap.h"
+
+namespace gmn::addon {
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", d);
+    return buf;
+  }
+  if (v.IsString()) {
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.size() > 40) s = s.substr(0, 37) + "...";
+    return "the string \"" + s + "\"";
+  }
+  if (v.IsBigInt()) return "a bigint";
+  if (v.IsSymbol()) return "a symbol";
+  if (v.IsFunction()) return "a function";
+  if (v.IsArray()) return "an array of length " + std::to_string(v.As<Napi::Array>().Length());
+  if (v.IsTypedArray()) return "a typed array of length " + std::to_string(v.As<Napi::TypedArray>().ElementLength());
+  if (TensorWrap::IsTensor(v)) {
+    TensorWrap* t = TensorWrap::Unwrap(v.As<Napi::Object>());
+    if (!t->tensor()) return "a disposed tensor";
+    return std::string("a tensor of shape ") + t->tensor()->shape.str() + " on " + device_name(t->tensor()->device());
+  }
+  return "an object";
+}
+
+Tensor get_tensor(const Napi::Value& v, const char* name) {
+  if (!TensorWrap::IsTensor(v)) throw type_error(name, "a Tensor", describe(v));
+  const std::optional<Tensor>& t = TensorWrap::Unwrap(v.As<Napi::Object>())->tensor();
+  if (!t) throw type_error(name, "a live Tensor", "a tensor that was disposed");
+  return *t;
+}
+
+std::optional<Tensor> get_optional_tensor(const Napi::Value& v, const char* name) {
+  if (v.IsNull() || v.IsUndefined()) return std::nullopt;
+  return get_tensor(v, name);
+}
+
+bool get_bool(const Napi::Value& v, const char* name) {
+  if (!v.IsBoolean()) throw type_error(name, "a boolean", describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+double get_number(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw type_error(name, "a number", describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throw range_error(name, "a finite number", describe(v));
+  return d;
+}
+
+Shape get_shape(const Napi::Value& v, const char* name) {
+  if (!v.IsArray()) throw type_error(name, "an array of dimension sizes", describe(v));
+  const Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() < 1 || a.Length() > kMaxDims)
+    throw range_error(name, "between 1 and " + std::to_string(kMaxDims) + " dimensions", describe(v));
+  Shape shape;
+  int64_t numel = 1;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    const std::string dim = std::string(name) + "[" + std::to_string(i) + "]";
+    const Napi::Value d = a.Get(i);
+    if (!d.IsNumber()) throw type_error(dim, "an integer", describe(d));
+    const double x = d.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(x) || x != std::floor(x) || x < 1 || x > double(kMaxNumel))
+      throw range_error(dim, "an integer in [1, " + std::to_string(kMaxNumel) + "]", describe(d));
+    numel *= static_cast<int64_t>(x);
+    if (numel > kMaxNumel)
+      throw range_error(name, "at most " + std::to_string(kMaxNumel) + " elements in all", "a larger shape");
+    shape.dims.push_back(static_cast<int64_t>(x));
+  }
+  return shape;
+}
+
+Device get_device(const Napi::Value& v, const char* name) {
+  if (v.IsString()) {
+    const std::string s = v.As<Napi::String>().Utf8Value();
+    if (s == "cpu") return Device::CPU;
+    if (s == "cuda") return Device::CUDA;
+    throw range_error(name, "'cpu' or 'cuda'", describe(v));
+  }
+  throw type_error(name, "'cpu' or 'cuda'", describe(v));
+}
+
+void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, const char* fn) {
+  if (info.Length() < min || info.Length() > max) {
+    const std::string expected = min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
+    throw type_error(std::string("the arguments of ") + fn, expected + " arguments", std::to_string(info.Length()));
+  }
+}
+
+namespace {
+
+// The ticket lock that keeps jobs in queue order. libuv starts queued work in FIFO order, so the
+// job holding the oldest ticket is always running and no ticket waits forever.
+std::mutex order_mutex;
+std::condition_variable order_cv;
+uint64_t next_ticket = 0, serving = 0;
+
+class OrderedJob : public Napi::AsyncWorker {
+ public:
+  OrderedJob(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result)
+      : Napi::AsyncWorker(env, "gmn"), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(run)),
+        result_(std::move(result)), ticket_(next_ticket++) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    {
+      std::unique_lock<std::mutex> lock(order_mutex);
+      order_cv.wait(lock, [&] { return serving == ticket_; });
+    }
+    try {
+      run_();
+    } catch (const std::bad_alloc&) {
+      SetError("Out of memory: the allocation could not be satisfied");
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    } catch (...) {
+      SetError("unknown native error");
+    }
+    run_ = nullptr;  // release the tensors' storage here, not on the JS thread
+    {
+      std::lock_guard<std::mutex> lock(order_mutex);
+      ++serving;
+    }
+    order_cv.notify_all();
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!result_) {
+      deferred_.Resolve(env.Undefined());
+      return;
+    }
+    try {
+      deferred_.Resolve(result_(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> run_;
+  std::function<Napi::Value(Napi::Env)> result_;
+  uint64_t ticket_;
+};
+
+}  // namespace
+
+Napi::Promise queue_job(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result) {
+  auto* job = new OrderedJob(env, std::move(run), std::move(result));  // deletes itself when done
+  Napi::Promise promise = job->promise();
+  job->Queue();
+  return promise;
+}
+
+}  // namespace gmn::addon

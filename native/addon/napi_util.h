@@ -1,0 +1,50 @@
+// Shared pieces of the N-API layer: turning native exceptions into JS errors, describing JS
+// values in messages, reading arguments, and the ordered worker that runs jobs off the JS thread.
+#pragma once
+#include <napi.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "../core/error.h"
+#include "../core/tensor.h"
+
+namespace gmn::addon {
+
+// "a string", "NaN", "an array of length 3", ...
+std::string describe(const Napi::Value& v);
+
+// Runs f, converting gmn::ArgError to TypeError/RangeError and any other exception to Error.
+template <typename F>
+auto guarded(Napi::Env env, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const ArgError& e) {
+    if (e.kind == ArgError::Kind::Type) throw Napi::TypeError::New(env, e.what());
+    throw Napi::RangeError::New(env, e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(env, "Out of memory: the allocation could not be satisfied");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+// Argument readers; each throws a TypeError/RangeError naming the argument.
+Tensor get_tensor(const Napi::Value& v, const char* name);
+std::optional<Tensor> get_optional_tensor(const Napi::Value& v, const char* name);
+bool get_bool(const Napi::Value& v, const char* name);
+double get_number(const Napi::Value& v, const char* name);
+Shape get_shape(const Napi::Value& v, const char* name);
+Device get_device(const Napi::Value& v, const char* name);
+void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, const char* fn);
+
+// Queues `run` on the libuv pool and returns a Promise settled with `result` (or the error).
+// Jobs run one at a time, in the order they were queued, like a stream: a read queued after an
+// op sees its result.
+Napi::Promise queue_job(Napi::Env env, std::function<void()> run,
+                        std::function<Napi::Value(Napi::Env)> result = nullptr);
+
+}  // namespace gmn::addon

@@ -1,0 +1,139 @@
+#include "tensor_wrap.h"
+
+#include <vector>
+
+#include "napi_util.h"
+
+namespace gmn::addon {
+
+namespace {
+// Per-environment constructor and the token that lets only Create() build instances.
+struct ClassData {
+  Napi::FunctionReference constructor;
+};
+ClassData* class_data(Napi::Env env) { return env.GetInstanceData<ClassData>(); }
+int create_token = 0;
+}  // namespace
+
+Napi::Function TensorWrap::Init(Napi::Env env) {
+  Napi::Function ctor = DefineClass(env, "Tensor",
+                                    {
+                                        InstanceAccessor<&TensorWrap::Shape>("shape"),
+                                        InstanceAccessor<&TensorWrap::DeviceName>("device"),
+                                        InstanceAccessor<&TensorWrap::Size>("size"),
+                                        InstanceAccessor<&TensorWrap::Disposed>("disposed"),
+                                        InstanceMethod<&TensorWrap::Read>("read"),
+                                        InstanceMethod<&TensorWrap::Write>("write"),
+                                        InstanceMethod<&TensorWrap::Fill>("fill"),
+                                        InstanceMethod<&TensorWrap::CheckGuards>("checkGuards"),
+                                        InstanceMethod<&TensorWrap::Dispose>("dispose"),
+                                    });
+  auto* data = new ClassData();
+  data->constructor = Napi::Persistent(ctor);
+  env.SetInstanceData(data);
+  return ctor;
+}
+
+bool TensorWrap::IsTensor(const Napi::Value& v) {
+  if (!v.IsObject()) return false;
+  ClassData* data = class_data(v.Env());
+  if (!data || !v.As<Napi::Object>().InstanceOf(data->constructor.Value())) return false;
+  // An object made with Object.create(Tensor.prototype) passes instanceof but wraps nothing.
+  void* wrapped = nullptr;
+  return napi_unwrap(v.Env(), v, &wrapped) == napi_ok && wrapped != nullptr;
+}
+
+Napi::Object TensorWrap::Create(Napi::Env env, Tensor tensor) {
+  Napi::Object obj = class_data(env)->constructor.New({Napi::External<int>::New(env, &create_token)});
+  Unwrap(obj)->tensor_ = std::move(tensor);
+  return obj;
+}
+
+TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal() || info[0].As<Napi::External<int>>().Data() != &create_token)
+    throw Napi::TypeError::New(info.Env(), "Tensor cannot be constructed directly: use createTensor(shape, device, data)");
+}
+
+const Tensor& TensorWrap::live(const char* what) const {
+  if (!tensor_) throw type_error(std::string("this (Tensor.") + what + ")", "a live Tensor", "a tensor that was disposed");
+  return *tensor_;
+}
+
+Napi::Value TensorWrap::Shape(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Tensor& t = live("shape");
+    Napi::Array a = Napi::Array::New(info.Env(), t.shape.dims.size());
+    for (size_t i = 0; i < t.shape.dims.size(); ++i) a.Set(i, Napi::Number::New(info.Env(), double(t.shape.dims[i])));
+    return a;
+  });
+}
+
+Napi::Value TensorWrap::DeviceName(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), device_name(live("device").device())); });
+}
+
+Napi::Value TensorWrap::Size(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), double(live("size").numel())); });
+}
+
+Napi::Value TensorWrap::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !tensor_); }
+
+Napi::Value TensorWrap::Read(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 0, 0, "Tensor.read");
+    const Tensor t = live("read");
+    auto host = std::make_shared<std::vector<float>>(static_cast<size_t>(t.numel()));
+    return queue_job(
+        info.Env(), [t, host] { copy_to_host(t, host->data()); },
+        [host](Napi::Env env) -> Napi::Value {
+          Napi::Float32Array out = Napi::Float32Array::New(env, host->size());
+          std::copy(host->begin(), host->end(), out.Data());
+          return out;
+        });
+  });
+}
+
+Napi::Value TensorWrap::Write(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 1, 1, "Tensor.write");
+    const Tensor t = live("write");
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw type_error("data", "a Float32Array", describe(info[0]));
+    Napi::Float32Array src = info[0].As<Napi::Float32Array>();
+    if (static_cast<int64_t>(src.ElementLength()) != t.numel())
+      throw range_error("data", "a Float32Array of length " + std::to_string(t.numel()) + " (shape " + t.shape.str() + ")",
+                        "length " + std::to_string(src.ElementLength()));
+    // Copied now, so the caller may change its array before the write runs.
+    auto host = std::make_shared<std::vector<float>>(src.Data(), src.Data() + src.ElementLength());
+    return queue_job(info.Env(), [t, host] { copy_from_host(t, host->data()); });
+  });
+}
+
+Napi::Value TensorWrap::Fill(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 1, 1, "Tensor.fill");
+    const Tensor t = live("fill");
+    // NaN is allowed on purpose: tests poison outputs with it.
+    if (!info[0].IsNumber()) throw type_error("value", "a number", describe(info[0]));
+    const float value = static_cast<float>(info[0].As<Napi::Number>().DoubleValue());
+    return queue_job(info.Env(), [t, value] { fill(t, value); });
+  });
+}
+
+Napi::Value TensorWrap::CheckGuards(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 0, 0, "Tensor.checkGuards");
+    const Tensor t = live("checkGuards");
+    auto ok = std::make_shared<bool>(false);
+    return queue_job(
+        info.Env(), [t, ok] { *ok = t.storage->check_guards(); },
+        [ok](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, *ok); });
+  });
+}
+
+Napi::Value TensorWrap::Dispose(const Napi::CallbackInfo& info) {
+  tensor_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace gmn::addon

@@ -1,0 +1,37 @@
+// The JS Tensor class: a handle on native storage. dispose() drops the handle at once (jobs
+// already queued keep the storage alive until they finish); the GC finalizer does the same.
+#pragma once
+#include <napi.h>
+
+#include <optional>
+
+#include "../core/tensor.h"
+
+namespace gmn::addon {
+
+class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  static bool IsTensor(const Napi::Value& v);
+  static Napi::Object Create(Napi::Env env, Tensor tensor);
+
+  explicit TensorWrap(const Napi::CallbackInfo& info);
+  const std::optional<Tensor>& tensor() const { return tensor_; }
+
+ private:
+  const Tensor& live(const char* what) const;
+
+  Napi::Value Shape(const Napi::CallbackInfo& info);
+  Napi::Value DeviceName(const Napi::CallbackInfo& info);
+  Napi::Value Size(const Napi::CallbackInfo& info);
+  Napi::Value Disposed(const Napi::CallbackInfo& info);
+  Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value Fill(const Napi::CallbackInfo& info);
+  Napi::Value CheckGuards(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  std::optional<Tensor> tensor_;
+};
+
+}  // namespace gmn::addon

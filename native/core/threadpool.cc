@@ -1,0 +1,149 @@
+#include "threadpool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace gmn {
+
+namespace {
+
+thread_local bool in_parallel_region = false;
+
+int default_threads() {
+  if (const char* env = std::getenv("GMN_THREADS")) {
+    char* end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+class Pool {
+ public:
+  Pool() { start(default_threads()); }
+  ~Pool() { stop(); }
+
+  int size() {
+    std::lock_guard<std::mutex> run(run_mutex_);
+    return static_cast<int>(workers_.size()) + 1;
+  }
+
+  void resize(int n) {
+    std::lock_guard<std::mutex> run(run_mutex_);
+    stop();
+    start(n);
+  }
+
+  void run(int64_t n, int64_t grain, const RangeFn& fn) {
+    std::lock_guard<std::mutex> run(run_mutex_);  // one parallel region at a time
+    const int64_t chunks = (n + grain - 1) / grain;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      fn_ = &fn;
+      n_ = n;
+      grain_ = grain;
+      chunks_ = chunks;
+      next_.store(0);
+      pending_ = static_cast<int>(workers_.size());
+      error_ = nullptr;
+      ++generation_;
+    }
+    wake_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    fn_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void start(int n) {
+    quit_ = false;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this] { loop(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  void loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
+        if (quit_) return;
+        seen = generation_;
+      }
+      work();
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  // Takes chunks until none are left.
+  void work() {
+    in_parallel_region = true;
+    for (;;) {
+      const int64_t c = next_.fetch_add(1);
+      if (c >= chunks_) break;
+      const int64_t begin = c * grain_;
+      const int64_t end = std::min(n_, begin + grain_);
+      try {
+        (*fn_)(begin, end);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+    }
+    in_parallel_region = false;
+  }
+
+  std::mutex run_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  bool quit_ = false;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  const RangeFn* fn_ = nullptr;
+  int64_t n_ = 0, grain_ = 1, chunks_ = 0;
+  std::atomic<int64_t> next_{0};
+  std::exception_ptr error_;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: worker threads must not be joined during static teardown
+  return *p;
+}
+
+}  // namespace
+
+void parallel_for(int64_t n, int64_t grain, const RangeFn& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  if (in_parallel_region || n <= grain) {
+    for (int64_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
+    return;
+  }
+  pool().run(n, grain, fn);
+}
+
+int num_threads() { return pool().size(); }
+
+void set_num_threads(int n) { pool().resize(std::max(1, n)); }
+
+}  // namespace gmn

@@ -1,0 +1,62 @@
+// Builds the native addon (run by `npm install` and `npm run build`).
+//   cmake on PATH  -> cmake-js: CPU backend, plus CUDA when nvcc is found
+//   no cmake       -> node-gyp with binding.gyp: CPU backend only
+// GMN_CUDA=0 forces a CPU-only build; GMN_CUDA=1 fails unless the CUDA backend can be built.
+// GMN_NATIVE=0 builds the CPU kernels for the generic instruction set (no -march=native).
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const require = createRequire(import.meta.url);
+
+function flag(name) {
+  const v = (process.env[name] ?? '').trim().toLowerCase();
+  if (v === '' || v === 'auto') return 'AUTO';
+  if (['0', 'off', 'false', 'no'].includes(v)) return 'OFF';
+  if (['1', 'on', 'true', 'yes'].includes(v)) return 'ON';
+  fail(`${name} must be 0, 1 or auto, not "${process.env[name]}"`);
+}
+
+function fail(message) {
+  console.error(`gmn: ${message}`);
+  process.exit(1);
+}
+
+function onPath(command) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir, command);
+    try {
+      if (dir && statSync(file).isFile()) return file;
+    } catch {}
+  }
+  return null;
+}
+
+function run(command, args) {
+  console.log(`gmn: ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  if (result.error) fail(`could not run ${command}: ${result.error.message}`);
+  if (result.status !== 0) fail(`the addon build failed (${path.basename(command)} exited with ${result.status}); see the output above`);
+}
+
+const cuda = flag('GMN_CUDA');
+const native = flag('GMN_NATIVE') === 'OFF' ? 'OFF' : 'ON';
+// A stale build (from the other builder) could leave a second .node file for node-gyp-build to find.
+rmSync(path.join(root, 'build'), { recursive: true, force: true });
+
+if (onPath('cmake')) {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  run(process.execPath, [cmakeJs, 'rebuild', `--CDGMN_CUDA=${cuda}`, `--CDGMN_NATIVE=${native}`]);
+} else {
+  if (cuda === 'ON') fail('GMN_CUDA=1 needs cmake to build the CUDA backend, and cmake is not on PATH. Install cmake, or unset GMN_CUDA.');
+  console.log('gmn: cmake is not on PATH; building the CPU backend with node-gyp (binding.gyp)');
+  // npm points npm_config_node_gyp at its bundled node-gyp, which builds offline against the
+  // Node headers npm is configured with.
+  const bundled = process.env.npm_config_node_gyp;
+  if (bundled && existsSync(bundled)) run(process.execPath, [bundled, 'rebuild']);
+  else if (onPath('node-gyp')) run(onPath('node-gyp'), ['rebuild']);
+  else fail('neither cmake nor node-gyp was found. Install cmake (recommended) or node-gyp, then run `npm run build`.');
+}
