@@ -13,7 +13,7 @@
         "<!@(node -p \"require('fs').readdirSync('native/addon').filter(f => f.endsWith('.cc')).map(f => 'native/addon/' + f).join(' ')\")"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "GMN_WITH_CUDA=0"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "GMN_WITH_CUDA=0", "GMN_NO_CUDA_CAUSE=3"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],

@@ -9,8 +9,15 @@ namespace gmn {
 const CudaInfo& cuda_info() {
   static const CudaInfo info = [] {
     CudaInfo i;
-    i.reason = "not compiled in: this build has no CUDA backend (nvcc was not found at build time, GMN_CUDA=0 was set, "
-               "or the addon was built by node-gyp)";
+    // GMN_NO_CUDA_CAUSE is set by the build: 1 = GMN_CUDA=0, 2 = nvcc not found, 3 = node-gyp build.
+#if GMN_NO_CUDA_CAUSE == 1
+    i.reason = "not compiled in: the addon was built with GMN_CUDA=0";
+#elif GMN_NO_CUDA_CAUSE == 2
+    i.reason = "not compiled in: nvcc was not found when the addon was built (put it on PATH or set CUDACXX, then npm run build)";
+#else
+    i.reason = "not compiled in: the addon was built by node-gyp (binding.gyp builds the CPU backend only; install cmake "
+               "and run npm run build for CUDA)";
+#endif
     return i;
   }();
   return info;

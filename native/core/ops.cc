@@ -23,7 +23,7 @@ namespace {
     }                                       \
   } while (0)
 #else
-#define GMN_DISPATCH(device, kernel, ...) cpu::kernel(__VA_ARGS__)
+#define GMN_DISPATCH(device, kernel, ...) ((void)(device), cpu::kernel(__VA_ARGS__))
 #endif
 
 struct Arg {

@@ -1,0 +1,36 @@
+// `gmn doctor`: which backends this build has, and why CUDA is or is not usable.
+import { loadBinding, type CudaBackendInfo } from '../native/binding.js';
+
+function version(v: number | undefined): string {
+  if (!v) return 'none';
+  return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+}
+
+export function describeCuda(cuda: CudaBackendInfo): string[] {
+  if (!cuda.compiled) return [`CUDA: ${cuda.reason}`];
+  const lines = [
+    `CUDA: compiled in, ${cuda.usable ? 'usable' : 'unusable'}`,
+    `  driver ${version(cuda.driverVersion)}, runtime ${version(cuda.runtimeVersion)}`,
+  ];
+  if (!cuda.usable) lines.push(`  reason: ${cuda.reason}`);
+  for (const d of cuda.devices) {
+    lines.push(
+      `  device ${d.index}: ${d.name}, compute capability ${d.computeCapability}, ` +
+        `${(d.totalMemory / 2 ** 30).toFixed(1)} GiB, ${d.multiprocessors} SMs`,
+    );
+  }
+  return lines;
+}
+
+export function doctor(args: string[]): number {
+  const [cpu, cuda] = loadBinding().backends();
+  if (args.includes('--json')) {
+    console.log(JSON.stringify({ node: process.version, backends: [cpu, cuda] }, null, 2));
+    return 0;
+  }
+  console.log(`node ${process.version} on ${process.platform}-${process.arch}`);
+  console.log(`CPU: usable, ${cpu.threads} threads`);
+  for (const line of describeCuda(cuda)) console.log(line);
+  console.log(`default device: ${cuda.usable ? 'cuda' : 'cpu'}`);
+  return 0;
+}

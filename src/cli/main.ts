@@ -1,0 +1,39 @@
+// The `gmn` command line: one file per command.
+import { doctor } from './doctor.js';
+import { importCommand } from './import.js';
+
+const usage = `usage: gmn <command> [options]
+
+commands:
+  doctor [--json]                      which backends are compiled in and usable, and why
+  import-omniglot --out DIR ZIP...     convert the official Omniglot zips to the 28x28 format
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'doctor':
+      return doctor(args);
+    case 'import-omniglot':
+      return importCommand(args);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`gmn: unknown command '${command}'\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  },
+);
