@@ -2,10 +2,12 @@
 // "N passed, N failed[, N skipped]" counted from the individual test results.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import readline from 'node:readline';
 
 const require = createRequire(import.meta.url);
-const avaCli = require.resolve('ava/entrypoints/cli.mjs');
+// ava's package exports hide its CLI file; it sits beside the main entry point.
+const avaCli = path.join(path.dirname(require.resolve('ava')), 'cli.mjs');
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], {
   stdio: ['inherit', 'pipe', 'inherit'],
 });

@@ -145,7 +145,7 @@ export function omniglotZip(split: string, chars: SyntheticCharacter[], extra: R
     c.ink.forEach((ink, d) => {
       if (ink === undefined) return;
       const name = `${String(c.omniglotId).padStart(4, '0')}_${String(d + 1).padStart(2, '0')}.png`;
-      files[`images_${split}/${c.alphabet}/${c.name}/${name}`] = (c.encode ?? png1Bit)(ink, d + 1);
+      files[`images_${split}/${c.alphabet}/${c.name}/${name}`] = c.encode ? c.encode(ink, d + 1) : png1Bit(ink);
     });
   }
   return zipSync(files);

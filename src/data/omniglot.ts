@@ -326,7 +326,7 @@ export function splitValidation(
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   const n = data.characters.length;
   const v = checkInteger('options.validationCharacters', options.validationCharacters ?? Math.round(n / 10), 0, n - 1);
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new Rng(checkInteger('options.seed', options.seed ?? 0, 0, 2 ** 32 - 1));
   // Partial Fisher-Yates: the first v entries of the permutation are the validation characters.
   const order = Array.from({ length: n }, (_, k) => k);
   for (let i = 0; i < v; i++) {
