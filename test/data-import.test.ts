@@ -188,8 +188,13 @@ test('importOmniglot: clear errors for a bad zip, a wrong-size PNG, a missing dr
   const garbledZip = await writeZip(dir, 'garbled.zip', omniglotZip('background', garbled));
   await t.throwsAsync(importOmniglot({ zips: [garbledZip], out }), { message: /cannot decode .*character01\/0007_02\.png/ });
 
+  // Ids 7 and 9 in one alphabet, 8 in another: the first alphabet would not be one range of characters.
+  const interleaved = [chars[1], { ...chars[0], omniglotId: 9 }, { ...chars[0], alphabet: 'Other', name: 'character01' }];
+  const interleavedZip = await writeZip(dir, 'interleaved.zip', omniglotZip('background', interleaved));
+  await t.throwsAsync(importOmniglot({ zips: [interleavedZip], out }), { message: /the Omniglot ids of alphabet Test_\(synthetic\) are not contiguous/ });
+
   const good = await writeZip(dir, 'good.zip', omniglotZip('background', chars));
-  await t.throwsAsync(importOmniglot({ zips: [good, good], out }), { message: /0007_01\.png appears twice/ });
+  await t.throwsAsync(importOmniglot({ zips: [good, good], out }), { message: /good\.zip: .*\/000[78]_01\.png appears twice \(also in .*good\.zip\)/ });
 
   // Nothing was written by the failed imports.
   await t.throwsAsync(readFile(join(out, 'background.u8')), { code: 'ENOENT' });
@@ -215,4 +220,13 @@ dataTest('imported labels have the fields of the published labels file', async (
   t.deepEqual(Object.keys(mine.characters[0]), Object.keys(published.characters[0]));
   t.deepEqual(Object.keys(mine.images), Object.keys(published.images));
   for (const key of ['layout', 'values', 'order', 'original_file', 'dataset']) t.is(mine[key], published[key]);
+});
+
+dataTest('the published greyscale values are exactly those the conversion can produce', async (t, dataDir) => {
+  // floor(255 m / 225 + 1/2) for m = 0..225 ink pixels of a 15x15 block: 226 values.
+  const possible = new Set(Array.from({ length: 226 }, (_, m) => Math.floor((34 * m + 15) / 30)));
+  t.is(possible.size, 226);
+  const seen = new Set(await readFile(join(dataDir, 'evaluation.u8')));
+  t.is(seen.size, 226, 'the README says 226 distinct values occur');
+  t.true([...seen].every((v) => possible.has(v)));
 });

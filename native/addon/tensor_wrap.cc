@@ -45,13 +45,27 @@ bool TensorWrap::IsTensor(const Napi::Value& v) {
 
 Napi::Object TensorWrap::Create(Napi::Env env, Tensor tensor) {
   Napi::Object obj = class_data(env)->constructor.New({Napi::External<int>::New(env, &create_token)});
-  Unwrap(obj)->tensor_ = std::move(tensor);
+  TensorWrap* wrap = Unwrap(obj);
+  // Native memory counts towards V8's heap limits, so unreferenced tensors are collected in time.
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(tensor.numel() * sizeof(float)));
+  wrap->tensor_ = std::move(tensor);
   return obj;
 }
 
 TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
   if (info.Length() != 1 || !info[0].IsExternal() || info[0].As<Napi::External<int>>().Data() != &create_token)
     throw Napi::TypeError::New(info.Env(), "Tensor cannot be constructed directly: use createTensor(shape, device, data)");
+  env_ = info.Env();
+}
+
+TensorWrap::~TensorWrap() {
+  if (tensor_) release(Napi::Env(env_));
+}
+
+void TensorWrap::release(Napi::Env env) {
+  if (!tensor_) return;
+  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(tensor_->numel() * sizeof(float)));
+  tensor_.reset();
 }
 
 const Tensor& TensorWrap::live(const char* what) const {
@@ -132,7 +146,7 @@ Napi::Value TensorWrap::CheckGuards(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorWrap::Dispose(const Napi::CallbackInfo& info) {
-  tensor_.reset();
+  release(info.Env());
   return info.Env().Undefined();
 }
 

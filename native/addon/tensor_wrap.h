@@ -16,10 +16,13 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   static Napi::Object Create(Napi::Env env, Tensor tensor);
 
   explicit TensorWrap(const Napi::CallbackInfo& info);
+  ~TensorWrap() override;
   const std::optional<Tensor>& tensor() const { return tensor_; }
 
  private:
   const Tensor& live(const char* what) const;
+  // Drops the handle and tells V8 the memory is gone.
+  void release(Napi::Env env);
 
   Napi::Value Shape(const Napi::CallbackInfo& info);
   Napi::Value DeviceName(const Napi::CallbackInfo& info);
@@ -32,6 +35,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::optional<Tensor> tensor_;
+  napi_env env_ = nullptr;
 };
 
 }  // namespace gmn::addon

@@ -243,7 +243,7 @@ export async function loadOmniglot(
   if (verify) verifySums(split, variant, { file: jsonFile, bytes: jsonBytes }, { file: dataFile, bytes: images }, labels);
 
   const { count, imageCharacter, characters, alphabets } = labels;
-  const first = new Int32Array(characters.length).fill(-1);
+  const first = new Int32Array(characters.length);
   for (let i = count - 1; i >= 0; i--) first[imageCharacter[i]] = i;
   return {
     split,

@@ -1,0 +1,147 @@
+// Tensors, ordering of queued work, the thread pool, backends and device selection.
+import { spawnSync } from 'node:child_process';
+import test from 'ava';
+
+import { backends, getThreads, resolveDevice, setThreads, tensor, zeros, isTensor, linearForward } from '../src/index.js';
+import { Rng } from '../src/data/rng.js';
+
+test('a tensor round-trips a Float32Array and reports its shape, size and device', async (t) => {
+  const data = Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
+  const a = tensor(data, [2, 3, 4], { device: 'cpu' });
+  t.deepEqual(a.shape, [2, 3, 4]);
+  t.is(a.size, 24);
+  t.is(a.device, 'cpu');
+  t.true(isTensor(a));
+  t.false(isTensor({ shape: [2] }));
+  data[0] = 100; // the tensor holds a copy
+  const back = await a.read();
+  t.is(back[0], -3);
+  t.deepEqual(Array.from(back.slice(1)), Array.from(data.slice(1)));
+  a.dispose();
+});
+
+test('zeros is zero-filled; fill and write replace the contents', async (t) => {
+  const a = zeros([3, 5], { device: 'cpu' });
+  t.true((await a.read()).every((v) => v === 0));
+  await a.fill(2.5);
+  t.true((await a.read()).every((v) => v === 2.5));
+  await a.write(Float32Array.from({ length: 15 }, (_, i) => -i));
+  t.is((await a.read())[14], -14);
+  await a.fill(Number.NaN);
+  t.true((await a.read()).every(Number.isNaN));
+  a.dispose();
+});
+
+test('work runs in the order it was queued, without awaiting in between', async (t) => {
+  const a = zeros([1000], { device: 'cpu' });
+  const reads: Promise<Float32Array>[] = [];
+  for (let k = 0; k < 20; k++) {
+    void a.fill(k);
+    reads.push(a.read());
+  }
+  const values = await Promise.all(reads);
+  t.deepEqual(values.map((v) => v[999]), Array.from({ length: 20 }, (_, k) => k));
+  a.dispose();
+});
+
+test('a tensor disposed while work is queued on it keeps its memory until the work is done', async (t) => {
+  const a = tensor(new Float32Array(1 << 16).fill(7), [1 << 16], { device: 'cpu' });
+  const pending = a.read();
+  a.dispose();
+  t.true(a.disposed);
+  t.true((await pending).every((v) => v === 7));
+});
+
+test('the thread pool gives the same bits with 1 and with several threads', async (t) => {
+  const rng = new Rng(5);
+  const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.nextFloat() - 1);
+  const [N, K, M] = [130, 300, 70];
+  const x = tensor(rand(N * K), [N, K], { device: 'cpu' });
+  const w = tensor(rand(M * K), [M, K], { device: 'cpu' });
+  const b = tensor(rand(M), [M], { device: 'cpu' });
+  const y = zeros([N, M], { device: 'cpu' });
+  const before = getThreads();
+  try {
+    setThreads(1);
+    t.is(getThreads(), 1);
+    await linearForward(x, w, b, y);
+    const one = await y.read();
+    setThreads(3);
+    t.is(getThreads(), 3);
+    await y.fill(Number.NaN);
+    await linearForward(x, w, b, y);
+    t.deepEqual(await y.read(), one);
+  } finally {
+    setThreads(before);
+  }
+});
+
+test('GMN_THREADS sets the default pool size', (t) => {
+  const script = "import('./src/backend.ts').then(m => console.log(m.getThreads()))";
+  const r = spawnSync(process.execPath, ['--import=tsx', '-e', script], { env: { ...process.env, GMN_THREADS: '3' }, encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), '3');
+});
+
+test('backends() lists the CPU and the CUDA backend with its state', (t) => {
+  const [cpu, cuda] = backends();
+  t.like(cpu, { name: 'cpu', compiled: true, usable: true });
+  t.true(cpu.name === 'cpu' && cpu.threads >= 1);
+  t.is(cuda.name, 'cuda');
+  t.is(typeof cuda.compiled, 'boolean');
+  if (cuda.name !== 'cuda') return;
+  if (cuda.usable) {
+    t.true(cuda.devices.length > 0);
+    t.regex(cuda.devices[0].computeCapability, /^\d+\.\d+$/);
+  } else {
+    t.true(typeof cuda.reason === 'string' && cuda.reason.length > 0);
+  }
+});
+
+test("resolveDevice: 'cpu' is always cpu; 'cuda' throws when unusable; 'auto' falls back with one warning", (t) => {
+  t.is(resolveDevice('cpu'), 'cpu');
+  const cuda = backends()[1];
+  if (cuda.usable) {
+    t.is(resolveDevice('cuda'), 'cuda');
+    t.is(resolveDevice('auto'), 'cuda');
+    return;
+  }
+  t.throws(() => resolveDevice('cuda'), { message: /CUDA is unusable/ });
+  t.throws(() => zeros([2], { device: 'cuda' }), { message: /CUDA is unusable/ });
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    t.is(resolveDevice('auto'), 'cpu');
+    t.is(resolveDevice(), 'cpu');
+  } finally {
+    // emitWarning delivers on the next tick
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        process.off('warning', onWarning);
+        t.true(warnings.length <= 1, `warned ${warnings.length} times`);
+        resolve();
+      }),
+    );
+  }
+});
+
+test('resolveDevice rejects unknown devices', (t) => {
+  t.throws(() => resolveDevice('gpu' as never), { instanceOf: RangeError, message: /device/ });
+});
+
+test('tensors that are never disposed are freed by the garbage collector', (t) => {
+  // 400 tensors of 16 MiB = 6.4 GiB if nothing were freed; the child must stay far below that.
+  const script = `
+    const { loadBinding } = await import('./src/native/binding.ts');
+    const b = loadBinding();
+    for (let i = 0; i < 400; i++) {
+      b.createTensor([4 * 1024 * 1024], 'cpu');
+      await new Promise((r) => setImmediate(r)); // finalizers run between turns of the event loop
+    }
+    console.log(Math.round(process.memoryUsage().rss / 2 ** 20));`;
+  const r = spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const rssMiB = Number(r.stdout.trim());
+  t.true(rssMiB > 0 && rssMiB < 1024, `resident memory ${rssMiB} MiB`);
+});
