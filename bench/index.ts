@@ -1,0 +1,18 @@
+// `npm run bench -- [name...]`: microbenchmarks that print our time next to a baseline measured in
+// the same run, as a ratio. Machines are shared and noisy: compare ratios, not absolute times,
+// except on a dedicated GPU.
+import { gemm } from './gemm.js';
+
+const benches: Record<string, () => Promise<void>> = { gemm };
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!(name in benches)) {
+    console.error(`unknown benchmark '${name}'; available: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(benches)) {
+  console.log(`== ${name}`);
+  await benches[name]();
+}
