@@ -57,6 +57,9 @@ const cases: Case[] = [
   ['shape of a disposed tensor', () => disposed().shape, TypeError, 'disposed'],
   ['size of a disposed tensor', () => disposed().size, TypeError, 'disposed'],
   ['device of a disposed tensor', () => disposed().device, TypeError, 'disposed'],
+  ['Tensor.reshape to another size', () => T([2, 3]).reshape([7]), RangeError, 'shape'],
+  ['Tensor.reshape with a bad shape', () => T([2, 3]).reshape([2, -3]), RangeError, 'shape[1]'],
+  ['reshape of a disposed tensor', () => disposed().reshape([6]), TypeError, 'disposed'],
   // threads
   ['setThreads(0)', () => b.setThreads(0), RangeError, 'threads'],
   ['setThreads(-1)', () => b.setThreads(-1), RangeError, 'threads'],

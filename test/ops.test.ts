@@ -11,7 +11,7 @@ for (const op of opCases) {
     t.deepEqual(await checkCpu(op), []);
   });
 
-  const reason = unusableReason('cuda');
+  const reason = unusableReason('cuda', op);
   const title = `${op.name}: cuda matches the cpu reference, forward and backward`;
   if (reason) {
     test.skip(`${title} (skipped: ${reason})`, () => {});

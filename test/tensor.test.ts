@@ -145,3 +145,14 @@ test('tensors that are never disposed are freed by the garbage collector', (t) =
   const rssMiB = Number(r.stdout.trim());
   t.true(rssMiB > 0 && rssMiB < 1024, `resident memory ${rssMiB} MiB`);
 });
+
+test('reshape gives a view that shares memory and outlives the original', async (t) => {
+  const a = tensor(Float32Array.from({ length: 6 }, (_, i) => i), [2, 3], { device: 'cpu' });
+  const v = a.reshape([3, 2]);
+  t.deepEqual(v.shape, [3, 2]);
+  await v.fill(4);
+  t.true((await a.read()).every((x) => x === 4));
+  a.dispose();
+  t.true((await v.read()).every((x) => x === 4));
+  v.dispose();
+});

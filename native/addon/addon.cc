@@ -7,6 +7,7 @@
 #include "../core/backend.h"
 #include "../core/ops.h"
 #include "../core/threadpool.h"
+#include "exports.h"
 #include "napi_util.h"
 #include "tensor_wrap.h"
 
@@ -130,6 +131,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("linearBackward", Napi::Function::New<LinearBackward>(env, "linearBackward"));
   exports.Set("preluForward", Napi::Function::New<PreluForward>(env, "preluForward"));
   exports.Set("preluBackward", Napi::Function::New<PreluBackward>(env, "preluBackward"));
+  register_conv_ops(env, exports);
+  register_attention_ops(env, exports);
+  register_elbo_ops(env, exports);
   return exports;
 }
 

@@ -27,6 +27,7 @@ Napi::Function TensorWrap::Init(Napi::Env env) {
                                         InstanceMethod<&TensorWrap::Fill>("fill"),
                                         InstanceMethod<&TensorWrap::CheckGuards>("checkGuards"),
                                         InstanceMethod<&TensorWrap::Dispose>("dispose"),
+                                        InstanceMethod<&TensorWrap::Reshape>("reshape"),
                                     });
   auto* data = new ClassData();
   data->constructor = Napi::Persistent(ctor);
@@ -43,11 +44,12 @@ bool TensorWrap::IsTensor(const Napi::Value& v) {
   return napi_unwrap(v.Env(), v, &wrapped) == napi_ok && wrapped != nullptr;
 }
 
-Napi::Object TensorWrap::Create(Napi::Env env, Tensor tensor) {
+Napi::Object TensorWrap::Create(Napi::Env env, Tensor tensor, bool view) {
   Napi::Object obj = class_data(env)->constructor.New({Napi::External<int>::New(env, &create_token)});
   TensorWrap* wrap = Unwrap(obj);
   // Native memory counts towards V8's heap limits, so unreferenced tensors are collected in time.
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(tensor.numel() * sizeof(float)));
+  if (!view) Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(tensor.numel() * sizeof(float)));
+  wrap->view_ = view;
   wrap->tensor_ = std::move(tensor);
   return obj;
 }
@@ -64,7 +66,7 @@ TensorWrap::~TensorWrap() {
 
 void TensorWrap::release(Napi::Env env) {
   if (!tensor_) return;
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(tensor_->numel() * sizeof(float)));
+  if (!view_) Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(tensor_->numel() * sizeof(float)));
   tensor_.reset();
 }
 
@@ -148,6 +150,24 @@ Napi::Value TensorWrap::CheckGuards(const Napi::CallbackInfo& info) {
 Napi::Value TensorWrap::Dispose(const Napi::CallbackInfo& info) {
   release(info.Env());
   return info.Env().Undefined();
+}
+
+}  // namespace gmn::addon
+
+namespace gmn::addon {
+
+Napi::Value TensorWrap::Reshape(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 1, 1, "Tensor.reshape");
+    const Tensor& t = live("reshape");
+    gmn::Shape shape = get_shape(info[0], "shape");
+    if (shape.numel() != t.numel())
+      throw range_error("shape", "a shape of " + std::to_string(t.numel()) + " elements (like " + t.shape.str() + ")",
+                        shape.str());
+    // A view: same storage, so it stays valid (and keeps the memory) after the original is disposed.
+    Tensor view{t.storage, shape};
+    return Create(info.Env(), view, true);
+  });
 }
 
 }  // namespace gmn::addon

@@ -13,7 +13,8 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   static bool IsTensor(const Napi::Value& v);
-  static Napi::Object Create(Napi::Env env, Tensor tensor);
+  // A new JS Tensor for `tensor`; unless it is a view of another one, its memory is reported to V8.
+  static Napi::Object Create(Napi::Env env, Tensor tensor, bool view = false);
 
   explicit TensorWrap(const Napi::CallbackInfo& info);
   ~TensorWrap() override;
@@ -33,9 +34,11 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   Napi::Value Fill(const Napi::CallbackInfo& info);
   Napi::Value CheckGuards(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value Reshape(const Napi::CallbackInfo& info);
 
   std::optional<Tensor> tensor_;
   napi_env env_ = nullptr;
+  bool view_ = false;  // a reshape of another tensor: its memory is counted there
 };
 
 }  // namespace gmn::addon

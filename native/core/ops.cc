@@ -3,71 +3,11 @@
 #include <utility>
 #include <vector>
 
-#include "backend.h"
-#include "error.h"
-#include "kernels.h"
+#include "op_checks.h"
 
 namespace gmn::ops {
 
 namespace {
-
-// Runs a kernel on the tensors' device; CUDA work is finished before the job returns.
-#if GMN_WITH_CUDA
-#define GMN_DISPATCH(device, kernel, ...)   \
-  do {                                      \
-    if ((device) == Device::CUDA) {         \
-      cuda::kernel(__VA_ARGS__);            \
-      cuda::synchronize();                  \
-    } else {                                \
-      cpu::kernel(__VA_ARGS__);             \
-    }                                       \
-  } while (0)
-#else
-#define GMN_DISPATCH(device, kernel, ...) ((void)(device), cpu::kernel(__VA_ARGS__))
-#endif
-
-struct Arg {
-  const char* name;
-  const Tensor* tensor;  // null when an optional argument is absent
-};
-
-// Every tensor on one device; no output shares storage with any other argument.
-Device check_common(const std::vector<Arg>& inputs, const std::vector<Arg>& outputs) {
-  std::vector<Arg> all = inputs;
-  all.insert(all.end(), outputs.begin(), outputs.end());
-  const Arg* first = nullptr;
-  for (const Arg& a : all) {
-    if (!a.tensor) continue;
-    if (!first) first = &a;
-    else if (a.tensor->device() != first->tensor->device())
-      throw type_error(a.name, std::string("a tensor on ") + device_name(first->tensor->device()) + " (the device of " +
-                                   first->name + ")",
-                       std::string("a tensor on ") + device_name(a.tensor->device()));
-  }
-  for (size_t i = inputs.size(); i < all.size(); ++i) {
-    if (!all[i].tensor) continue;
-    for (size_t j = 0; j < all.size(); ++j) {
-      if (j != i && all[j].tensor && all[j].tensor->storage == all[i].tensor->storage)
-        throw type_error(all[i].name, std::string("a tensor that does not share memory with ") + all[j].name,
-                         "the same tensor");
-    }
-  }
-  return first->tensor->device();
-}
-
-void check_shape(const char* name, const Tensor& t, const Shape& expected, const char* symbolic) {
-  if (!(t.shape == expected))
-    throw range_error(name, std::string("a tensor of shape ") + symbolic + " = " + expected.str(),
-                      "shape " + t.shape.str());
-}
-
-void check_rank(const char* name, const Tensor& t, int rank, const char* symbolic) {
-  if (t.shape.ndim() != rank)
-    throw range_error(name, std::string("a ") + std::to_string(rank) + "-D tensor " + symbolic,
-                      "shape " + t.shape.str());
-}
-
-float* ptr(const OptTensor& t) { return t ? t->data() : nullptr; }
 
 struct PreluView {
   int64_t outer, C, inner;

@@ -4,67 +4,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type DeviceName = 'cpu' | 'cuda';
+import type { ConvOps } from './ops-conv.js';
+import type { AttentionOps } from './ops-attention.js';
+import type { ElboOps } from './ops-elbo.js';
+import type { CpuBackendInfo, CudaBackendInfo, DeviceName, NativeTensor } from './tensor-types.js';
 
-/**
- * A float32 tensor owned by native code on one device. Work on tensors runs off the JS thread, in
- * the order it was issued (like a stream), and returns Promises. `dispose()` frees the handle at
- * once; work already queued keeps the memory alive until it finishes. The garbage collector frees
- * tensors that were never disposed.
- */
-export interface NativeTensor {
-  readonly shape: number[];
-  readonly device: DeviceName;
-  /** Number of elements. */
-  readonly size: number;
-  readonly disposed: boolean;
-  /** Copies the contents into a new Float32Array (after all work queued before it). */
-  read(): Promise<Float32Array>;
-  /** Replaces the contents; `data.length` must equal `size`. The array is copied at the call. */
-  write(data: Float32Array): Promise<void>;
-  /** Sets every element to `value` (NaN allowed). */
-  fill(value: number): Promise<void>;
-  /** Whether the guard bytes around the data are intact (false means something wrote out of bounds). */
-  checkGuards(): Promise<boolean>;
-  dispose(): void;
-}
-
-export interface CudaDeviceInfo {
-  index: number;
-  name: string;
-  /** e.g. "9.0" */
-  computeCapability: string;
-  /** Bytes. */
-  totalMemory: number;
-  multiprocessors: number;
-}
-
-export interface CpuBackendInfo {
-  name: 'cpu';
-  compiled: true;
-  usable: true;
-  /** Threads of the native pool shared by all CPU kernels. */
-  threads: number;
-}
-
-export interface CudaBackendInfo {
-  name: 'cuda';
-  /** Whether this build of the addon contains the CUDA backend. */
-  compiled: boolean;
-  usable: boolean;
-  /** Why CUDA cannot be used; absent when usable. */
-  reason?: string;
-  /** CUDA driver version as an integer (13000 = 13.0); 0 when there is no driver. Absent when not compiled. */
-  driverVersion?: number;
-  /** CUDA runtime version linked into the addon (13000 = 13.0). Absent when not compiled. */
-  runtimeVersion?: number;
-  devices: CudaDeviceInfo[];
-}
-
-export type BackendInfo = CpuBackendInfo | CudaBackendInfo;
+export type * from './tensor-types.js';
 
 /** The functions the addon exports. Every call checks its arguments and throws TypeError/RangeError at once. */
-export interface NativeBinding {
+export interface NativeBinding extends ConvOps, AttentionOps, ElboOps {
   Tensor: abstract new (...args: never[]) => NativeTensor;
   /** A new tensor of `shape` on `device`, zero-filled or copied from `data`. */
   createTensor(shape: number[], device: DeviceName, data?: Float32Array | null): NativeTensor;

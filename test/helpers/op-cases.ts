@@ -6,6 +6,9 @@
 // - other backends sum in a different order than the CPU: 1e-4 abs + 1e-4 rel covers float32
 //   reassociation for dot products of a few hundred terms.
 import type { OpCase } from './op-harness.js';
+import { attentionCases } from './op-cases-attention.js';
+import { convCases } from './op-cases-conv.js';
+import { elboCases } from './op-cases-elbo.js';
 import type { Rng } from '../../src/data/rng.js';
 
 const fd = { abs: 2e-3, rel: 2e-3, eps: 1e-2 };
@@ -59,4 +62,7 @@ export const opCases: OpCase[] = [
   prelu('prelu shared slope', [2, 3, 4], 1),
   // Large enough that the CPU kernels split the work over several chunks.
   prelu('prelu per channel, many rows', [130, 16, 13, 13], 16, 12),
+  ...convCases,
+  ...attentionCases,
+  ...elboCases,
 ];

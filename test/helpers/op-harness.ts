@@ -17,6 +17,8 @@ export interface TensorSpec {
   shape: number[];
   /** Draws one value; default uniform in [-1, 1). */
   init?: (rng: Rng) => number;
+  /** For outputs: not differentiated (saved activations, diagnostics); backward gets it but no gradient for it. */
+  noGrad?: boolean;
 }
 
 type Tensors = Record<string, NativeTensor>;
@@ -27,10 +29,20 @@ export interface OpCase {
   inputs: TensorSpec[];
   /** Forward outputs; their gradients are named by the same names. */
   outputs: TensorSpec[];
+  /** Whether a CUDA kernel exists (default true); CPU-only ops skip the CUDA comparison, saying so. */
+  cuda?: boolean;
   /** Inputs that receive a gradient from backward. */
   gradInputs: string[];
   forward(b: NativeBinding, inputs: Tensors, outputs: Tensors): Promise<void>;
-  backward(b: NativeBinding, inputs: Tensors, gradOutputs: Tensors, grads: Tensors, accumulate: boolean): Promise<void>;
+  /** `outputs` are the forward results on the same inputs, for ops that reuse saved activations. */
+  backward(
+    b: NativeBinding,
+    inputs: Tensors,
+    gradOutputs: Tensors,
+    grads: Tensors,
+    accumulate: boolean,
+    outputs: Tensors,
+  ): Promise<void>;
   /** Another backend against the CPU. */
   backendTolerance: Tolerance;
   /** CPU backward against finite differences; `eps` is the step. */
@@ -40,6 +52,7 @@ export interface OpCase {
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const differentiable = (op: OpCase) => op.outputs.filter((s) => !s.noGrad);
 const uniform = (rng: Rng) => 2 * rng.nextFloat() - 1;
 
 export function randomArrays(specs: TensorSpec[], rng: Rng): Arrays {
@@ -153,10 +166,12 @@ export async function runBackward(
   const scope = new Scope(b, device);
   try {
     const ins = scope.fromArrays(op.inputs, inputs);
-    const gouts = scope.fromArrays(op.outputs, gradOutputs);
+    const outs = await scope.poisoned(op.outputs);
+    await op.forward(b, ins, outs);
+    const gouts = scope.fromArrays(differentiable(op), gradOutputs);
     const gradSpecs = op.inputs.filter((s) => op.gradInputs.includes(s.name));
     const grads = initial ? scope.fromArrays(gradSpecs, initial) : await scope.poisoned(gradSpecs);
-    await op.backward(b, ins, gouts, grads, initial !== undefined);
+    await op.backward(b, ins, gouts, grads, initial !== undefined, outs);
     await scope.checkGuards(`${op.name} backward on ${device}`);
     return await readAll(grads);
   } finally {
@@ -168,7 +183,7 @@ export async function runBackward(
 export async function checkCpu(op: OpCase, seed = 1): Promise<string[]> {
   const rng = new Rng(seed);
   const inputs = randomArrays(op.inputs, rng);
-  const gradOutputs = randomArrays(op.outputs, rng);
+  const gradOutputs = randomArrays(differentiable(op), rng);
   const problems: string[] = [];
 
   const outs = await runForward(op, 'cpu', inputs);
@@ -180,7 +195,7 @@ export async function checkCpu(op: OpCase, seed = 1): Promise<string[]> {
   const loss = async (ins: Arrays) => {
     const o = await runForward(op, 'cpu', ins);
     let s = 0;
-    for (const spec of op.outputs) for (let i = 0; i < o[spec.name].length; i++) s += gradOutputs[spec.name][i] * o[spec.name][i];
+    for (const spec of differentiable(op)) for (let i = 0; i < o[spec.name].length; i++) s += gradOutputs[spec.name][i] * o[spec.name][i];
     return s;
   };
   const { eps } = op.fdTolerance;
@@ -217,7 +232,7 @@ export async function checkCpu(op: OpCase, seed = 1): Promise<string[]> {
 export async function checkBackend(op: OpCase, device: DeviceName, seed = 2): Promise<string[]> {
   const rng = new Rng(seed);
   const inputs = randomArrays(op.inputs, rng);
-  const gradOutputs = randomArrays(op.outputs, rng);
+  const gradOutputs = randomArrays(differentiable(op), rng);
   const initial = randomArrays(op.inputs.filter((s) => op.gradInputs.includes(s.name)), rng);
   const problems: string[] = [];
   const tol = op.backendTolerance;
@@ -234,8 +249,9 @@ export async function checkBackend(op: OpCase, device: DeviceName, seed = 2): Pr
 }
 
 /** Why `device` cannot be tested here, or null when it can. */
-export function unusableReason(device: DeviceName): string | null {
+export function unusableReason(device: DeviceName, op?: OpCase): string | null {
   if (device === 'cpu') return null;
+  if (op?.cuda === false) return 'no CUDA kernel for this op yet (CPU backend only)';
   const cuda = loadBinding().backends()[1];
   return cuda.usable ? null : `CUDA unusable: ${cuda.reason}`;
 }

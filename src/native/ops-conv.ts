@@ -1,0 +1,3 @@
+// The typed contract of the conv encoder and decoder: conv2d, transposed conv2d, average pooling, bilinear resize, elementwise add/accumulate.
+
+export interface ConvOps {}
