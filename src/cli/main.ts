@@ -1,12 +1,16 @@
 // The `gmn` command line: one file per command.
 import { doctor } from './doctor.js';
 import { importCommand } from './import.js';
+import { plotCommand } from './plot.js';
+import { trainCommand } from './train.js';
 
 const usage = `usage: gmn <command> [options]
 
 commands:
   doctor [--json]                      which backends are compiled in and usable, and why
   import-omniglot --out DIR ZIP...     convert the official Omniglot zips to the 28x28 format
+  train --data DIR --out RUN_DIR ...   train a GMN (gmn train --help for the options)
+  plot RUN_DIR [--out PREFIX]          draw the training loss and validation ELBO as PNGs
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -16,6 +20,10 @@ async function main(argv: string[]): Promise<number> {
       return doctor(args);
     case 'import-omniglot':
       return importCommand(args);
+    case 'train':
+      return trainCommand(args);
+    case 'plot':
+      return plotCommand(args);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,195 @@
+// The native ops as differentiable layers on a Tape: each queues its forward op, and records the
+// backward op that accumulates into its inputs' gradients.
+import { Tape, Var } from '../autograd.js';
+import type { NativeTensor } from '../native/binding.js';
+
+export class Layers {
+  constructor(readonly tape: Tape) {}
+
+  private get b() {
+    return this.tape.b;
+  }
+
+  /** A new result of `shape` computed from `inputs`. */
+  private out(shape: number[], inputs: Var[]): Var {
+    return this.tape.result(this.tape.tensor(shape), inputs);
+  }
+
+  private run(work: Promise<unknown>): void {
+    this.tape.enqueue(work);
+  }
+
+  linear(x: Var, weight: Var, bias: Var | null): Var {
+    const y = this.out([x.shape[0], weight.shape[0]], bias ? [x, weight, bias] : [x, weight]);
+    this.run(this.b.linearForward(x.value, weight.value, bias?.value ?? null, y.value));
+    this.tape.record(y, () =>
+      this.run(this.b.linearBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), bias?.grad() ?? null, true)),
+    );
+    return y;
+  }
+
+  prelu(x: Var, slope: Var): Var {
+    const y = this.out(x.shape, [x, slope]);
+    this.run(this.b.preluForward(x.value, slope.value, y.value));
+    this.tape.record(y, () => this.run(this.b.preluBackward(x.value, slope.value, y.grad()!, x.grad(), slope.grad(), true)));
+    return y;
+  }
+
+  /** Linear, then PReLU with the layer's slopes. */
+  linearPrelu(x: Var, weight: Var, bias: Var, slope: Var): Var {
+    return this.prelu(this.linear(x, weight, bias), slope);
+  }
+
+  /** Convolution without bias; `size` is the output's [H, W]. */
+  conv2d(x: Var, weight: Var, stride: number, padTop: number, padLeft: number, size: [number, number]): Var {
+    const y = this.out([x.shape[0], weight.shape[0], ...size], [x, weight]);
+    this.run(this.b.conv2dForward(x.value, weight.value, y.value, stride, padTop, padLeft));
+    this.tape.record(y, () =>
+      this.run(this.b.conv2dBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), stride, padTop, padLeft, true)),
+    );
+    return y;
+  }
+
+  /** TensorFlow's SAME convolution at stride 1: the smaller half of the padding at the top/left. */
+  conv2dSame(x: Var, weight: Var): Var {
+    const k = weight.shape[2];
+    return this.conv2d(x, weight, 1, (k - 1) >> 1, (k - 1) >> 1, [x.shape[2], x.shape[3]]);
+  }
+
+  convTranspose2d(x: Var, weight: Var, stride: number): Var {
+    const [n, , h, w] = x.shape;
+    const [, co, kh, kw] = weight.shape;
+    const y = this.out([n, co, (h - 1) * stride + kh, (w - 1) * stride + kw], [x, weight]);
+    this.run(this.b.convTranspose2dForward(x.value, weight.value, y.value, stride));
+    this.tape.record(y, () =>
+      this.run(this.b.convTranspose2dBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), stride, true)),
+    );
+    return y;
+  }
+
+  avgPool2d(x: Var, kernel: number, stride: number): Var {
+    const [n, c, h, w] = x.shape;
+    const y = this.out([n, c, Math.floor((h - kernel) / stride) + 1, Math.floor((w - kernel) / stride) + 1], [x]);
+    this.run(this.b.avgPool2dForward(x.value, y.value, kernel, stride));
+    this.tape.record(y, () => this.run(this.b.avgPool2dBackward(y.grad()!, x.grad()!, kernel, stride, true)));
+    return y;
+  }
+
+  resizeBilinear(x: Var, size: [number, number]): Var {
+    const y = this.out([x.shape[0], x.shape[1], ...size], [x]);
+    this.run(this.b.resizeBilinearForward(x.value, y.value));
+    this.tape.record(y, () => this.run(this.b.resizeBilinearBackward(y.grad()!, x.grad()!, true)));
+    return y;
+  }
+
+  add(a: Var, c: Var): Var {
+    const y = this.out(a.shape, [a, c]);
+    this.run(this.b.addForward(a.value, c.value, y.value));
+    this.tape.record(y, () => {
+      for (const v of [a, c]) {
+        const g = v.grad();
+        if (g) this.run(this.b.addScaled(y.grad()!, 1, g, true));
+      }
+    });
+    return y;
+  }
+
+  concat(parts: Var[]): Var {
+    const y = this.out([parts[0].shape[0], parts.reduce((n, p) => n + p.shape[1], 0)], parts);
+    this.run(this.b.concatForward(parts.map((p) => p.value), y.value));
+    this.tape.record(y, () => this.run(this.b.concatBackward(y.grad()!, parts.map((p) => p.grad()), true)));
+    return y;
+  }
+
+  /** `rows` copies of a vector, as a [rows, n] matrix. */
+  broadcastRows(vector: Var, rows: number): Var {
+    const y = this.out([rows, vector.shape[0]], [vector]);
+    this.run(this.b.broadcastRowsForward(vector.value, y.value));
+    this.tape.record(y, () => this.run(this.b.broadcastRowsBackward(y.grad()!, vector.grad()!, true)));
+    return y;
+  }
+
+  reshape(x: Var, shape: number[]): Var {
+    return this.tape.reshape(x, shape);
+  }
+
+  /**
+   * The causal matching read (docs/model.md, step 3). `query`, `keys` and `strength` are null for
+   * average matching.
+   */
+  attention(
+    read: {
+      query: Var | null;
+      keys: Var | null;
+      strength: Var | null;
+      values: Var;
+      pseudoKeys: Var | null;
+      pseudoValues: Var | null;
+    },
+    episodes: number,
+    similarity: 'dot' | 'cosine' | 'average',
+    pseudoPositions: number,
+  ): Var {
+    const { query, keys, strength, values, pseudoKeys, pseudoValues } = read;
+    const rows = values.shape[0];
+    const slots = rows / episodes + (pseudoValues ? pseudoValues.shape[0] : 0);
+    const inputs = [query, keys, strength, values, pseudoKeys, pseudoValues].filter((v): v is Var => v !== null);
+    const y = this.out(values.shape, inputs);
+    const weights = this.tape.tensor([rows, slots]);
+    const v = (x: Var | null) => x?.value ?? null;
+    const g = (x: Var | null) => x?.grad() ?? null;
+    this.run(
+      this.b.attentionForward(v(query), v(keys), v(pseudoKeys), values.value, v(pseudoValues), v(strength), y.value, weights, episodes, similarity, pseudoPositions),
+    );
+    this.tape.record(y, () =>
+      this.run(
+        this.b.attentionBackward(
+          v(query), v(keys), v(pseudoKeys), values.value, v(pseudoValues), v(strength), weights, y.grad()!,
+          // average matching reads no keys, so its pseudo-keys get no gradient
+          g(query), g(keys), similarity === 'average' ? null : g(pseudoKeys), g(values), g(pseudoValues), g(strength),
+          episodes, similarity, pseudoPositions, true,
+        ),
+      ),
+    );
+    return y;
+  }
+
+  /** The authors' GRU cell with a PReLU candidate; `p` holds the cell's parameters. */
+  gru(x: Var, h: Var, p: { wGates: Var; bGates: Var; wCand: Var; bCand: Var; slope: Var }): Var {
+    const weights = [p.wGates, p.bGates, p.wCand, p.bCand, p.slope];
+    const y = this.out(h.shape, [x, h, ...weights]);
+    const saved = this.tape.tensor([h.shape[0], 4 * h.shape[1]]);
+    const [wg, bg, wc, bc, sl] = weights.map((w) => w.value);
+    this.run(this.b.gruForward(x.value, h.value, wg, bg, wc, bc, sl, y.value, saved));
+    this.tape.record(y, () =>
+      this.run(
+        this.b.gruBackward(x.value, h.value, wg, bg, wc, bc, sl, saved, y.grad()!, x.grad(), h.grad(),
+          p.wGates.grad(), p.bGates.grad(), p.wCand.grad(), p.bCand.grad(), p.slope.grad(), true),
+      ),
+    );
+    return y;
+  }
+
+  /** z = mu + softplus(clip(preSigma)) * eps. */
+  gaussianSample(mu: Var, preSigma: Var, eps: Var): Var {
+    const z = this.out(mu.shape, [mu, preSigma]);
+    this.run(this.b.gaussianSampleForward(mu.value, preSigma.value, eps.value, z.value));
+    this.tape.record(z, () => this.run(this.b.gaussianSampleBackward(preSigma.value, eps.value, z.grad()!, mu.grad(), preSigma.grad(), true)));
+    return z;
+  }
+
+  /**
+   * The fused ELBO: per-row terms [rows, 3] (log p(x|z), log p(z), log q(z)) and the weighted loss
+   * [1]. Its backward is seeded with d loss = 1.
+   */
+  elbo(logits: Var, x: Var, z: Var, q: { mu: Var; pre: Var }, p: { mu: Var; pre: Var }, rowWeight: Var): { terms: NativeTensor; loss: Var } {
+    const terms = this.tape.tensor([x.shape[0], 3]);
+    const loss = this.out([1], [logits, z, q.mu, q.pre, p.mu, p.pre]);
+    const args = [logits.value, x.value, z.value, q.mu.value, q.pre.value, p.mu.value, p.pre.value, rowWeight.value] as const;
+    this.run(this.b.elboForward(...args, terms, loss.value));
+    this.tape.record(loss, () =>
+      this.run(this.b.elboBackward(...args, loss.grad()!, logits.grad(), z.grad(), q.mu.grad(), q.pre.grad(), p.mu.grad(), p.pre.grad(), true)),
+    );
+    return { terms, loss };
+  }
+}
