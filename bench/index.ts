@@ -2,8 +2,9 @@
 // the same run, as a ratio. Machines are shared and noisy: compare ratios, not absolute times,
 // except on a dedicated GPU.
 import { gemm } from './gemm.js';
+import { trainStep } from './train-step.js';
 
-const benches: Record<string, () => Promise<void>> = { gemm };
+const benches: Record<string, () => Promise<void>> = { gemm, 'train-step': trainStep };
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

@@ -4,3 +4,18 @@ export { tensor, zeros, isTensor, type Tensor, type TensorOptions } from './tens
 export { linearForward, linearBackward, preluForward, preluBackward } from './ops.js';
 export type { BackendInfo, CpuBackendInfo, CudaBackendInfo, CudaDeviceInfo, DeviceName } from './native/binding.js';
 export * from './data/index.js';
+export { GMN, type GMNOptions, type LossResult, type Noise } from './model/gmn.js';
+export { defaultConfig, resolveConfig, type GMNConfig } from './model/config.js';
+export { parameterSpecs, type ParameterSpec } from './model/parameters.js';
+export { Optimizer, defaultOptimizer, resolveOptimizer, type OptimizerConfig } from './train/optimizer.js';
+export { learningRate, paperSchedule, checkSchedule, type Schedule } from './train/schedule.js';
+export { saveCheckpoint, loadCheckpoint, restoreInto, type Checkpoint } from './train/checkpoint.js';
+export {
+  trainGMN,
+  NonFiniteError,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+  type ValidationResult,
+  type LossTerms,
+} from './train/train.js';

@@ -1,0 +1,56 @@
+// One training step of the paper's configuration (20 episodes x T = 10, forward, backward, Adam) on
+// the CPU, next to a GEMM of the same FLOP count and the PyTorch reference's step, in the same run.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { getThreads, linearForward, tensor, zeros } from '../src/index.js';
+import { Rng } from '../src/data/rng.js';
+import { GMN } from '../src/model/gmn.js';
+import { loadBinding } from '../src/native/binding.js';
+import { Optimizer, resolveOptimizer } from '../src/train/optimizer.js';
+import { stepFlops } from './flops.js';
+import { gflops, medianSeconds } from './timing.js';
+
+export async function trainStep(): Promise<void> {
+  const model = new GMN({}, { device: 'cpu' });
+  const optimizer = new Optimizer(resolveOptimizer(), model.params, loadBinding());
+  const rng = new Rng(1);
+  const x = Float32Array.from({ length: model.rows * 784 }, () => (rng.nextFloat() < 0.15 ? 1 : 0));
+  let step = 0;
+  const seconds = await medianSeconds(async () => {
+    await model.loss(x, { seed: 1, offset: step++ * model.rows * model.config.latent }, true);
+    await optimizer.update(1e-4);
+  }, 5, 1);
+  const flops = stepFlops(model.config);
+  console.log(`gmn cpu, ${getThreads()} threads: ${(seconds * 1e3).toFixed(0)} ms per step, ${(model.rows / seconds).toFixed(0)} images/s, ` +
+    `${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
+  optimizer.dispose();
+  model.dispose();
+
+  // A single GEMM doing the same number of FLOPs: what the step would cost at GEMM speed.
+  const K = 1024;
+  const N = Math.max(1, Math.round(flops.total / (2 * K * K)));
+  const a = tensor(Float32Array.from({ length: N * K }, () => rng.nextFloat()), [N, K], { device: 'cpu' });
+  const w = tensor(Float32Array.from({ length: K * K }, () => rng.nextFloat()), [K, K], { device: 'cpu' });
+  const y = zeros([N, K], { device: 'cpu' });
+  const gemm = await medianSeconds(() => linearForward(a, w, null, y), 5, 1);
+  console.log(`  GEMM ${N}x${K}x${K} of the same FLOPs: ${(gemm * 1e3).toFixed(0)} ms (${gflops(2 * N * K * K, gemm)}); the step takes ${(seconds / gemm).toFixed(2)}x that`);
+  for (const t of [a, w, y]) t.dispose();
+
+  const reference = path.join(import.meta.dirname, 'reference', 'gmn_reference.py');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gmn-bench-'));
+  const config = path.join(dir, 'paper.json');
+  writeFileSync(config, JSON.stringify(model.config));
+  const r = spawnSync('python3', [reference, 'step-time', '--config', config, '--steps', '5'], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', GMN_THREADS: String(getThreads()) },
+  });
+  if (r.error || r.status !== 0) {
+    console.log(`  PyTorch reference: skipped (${r.error?.message ?? (r.stderr.trim().split('\n').pop() || `exit ${r.status}`)})`);
+    return;
+  }
+  const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; threads: number };
+  console.log(`  PyTorch ${ref.threads} threads (float32, same model): ${ref.ms_per_step.toFixed(0)} ms per step; gmn is ${(ref.ms_per_step / (seconds * 1e3)).toFixed(2)}x as fast`);
+}

@@ -1,0 +1,99 @@
+// The whole model: parameter count, every configuration variant, and its gradient against finite
+// differences of its own loss.
+import test from 'ava';
+
+import { Rng } from '../src/data/rng.js';
+import { GMN } from '../src/model/gmn.js';
+import { parameterSpecs } from '../src/model/parameters.js';
+import { resolveConfig, type GMNConfig } from '../src/model/config.js';
+
+const small: Partial<GMNConfig> = { batchSize: 2, episodeLength: 3, stateSize: 8, keySize: 6, latent: 4, hops: 2, priorHops: 1 };
+
+function episode(model: GMN, seed: number): { x: Float32Array; eps: Float32Array } {
+  const rng = new Rng(seed);
+  const x = Float32Array.from({ length: model.rows * 784 }, () => (rng.nextFloat() < 0.2 ? 1 : 0));
+  const eps = Float32Array.from({ length: model.rows * model.config.latent }, () => {
+    const u = 1 - rng.nextFloat();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextFloat());
+  });
+  return { x, eps };
+}
+
+test("the paper's configuration has 1,534,139 parameters", (t) => {
+  const n = parameterSpecs(resolveConfig()).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+  // docs/model.md: the authors' graph has 21 more (scalar gains of their weight normalisation).
+  t.is(n, 1534139);
+});
+
+test('bad configurations are rejected, naming the field', (t) => {
+  t.throws(() => resolveConfig({ hops: -1 }), { instanceOf: RangeError, message: /config.hops/ });
+  t.throws(() => resolveConfig({ similarity: 'l2' as never }), { instanceOf: RangeError, message: /config.similarity/ });
+  t.throws(() => resolveConfig({ latnet: 3 } as never), { instanceOf: TypeError, message: /config.latnet/ });
+  t.throws(() => new GMN(small, { device: 'cpu' }).loss(new Float32Array(3), new Float32Array(0), false), { instanceOf: RangeError, message: /x/ });
+});
+
+const variants: Array<[string, Partial<GMNConfig>]> = [
+  ['dot, 2 hops', {}],
+  ['cosine', { similarity: 'cosine' }],
+  ['average matching', { hops: 0, priorHops: 0 }],
+  ['no pseudo-inputs', { pseudoInputs: 0 }],
+  ['3 pseudo-inputs, conditional', { pseudoInputs: 3, conditional: true }],
+  ['fully connected', { architecture: 'fc' }],
+];
+
+for (const [name, extra] of variants) {
+  test(`variant ${name}: finite loss near its initial scale, and gradients`, async (t) => {
+    const model = new GMN({ ...small, ...extra }, { device: 'cpu', seed: 3 });
+    try {
+      const { x, eps } = episode(model, 1);
+      const { loss, terms } = await model.loss(x, eps, true);
+      t.true(Number.isFinite(loss), `loss ${loss}`);
+      t.is(terms.length, model.rows * 3);
+      // near-zero logits: log p(x|z) of a row is about -784 log 2
+      for (let r = 0; r < model.rows; r++) t.true(terms[3 * r] < 0 && terms[3 * r] > -5000, `row ${r}: ${terms[3 * r]}`);
+      let nonzero = 0;
+      for (const g of model.params.grads.values()) {
+        const v = await g.read();
+        t.true(v.every(Number.isFinite));
+        if (v.some((e) => e !== 0)) nonzero++;
+      }
+      t.true(nonzero > model.params.grads.size / 2, `${nonzero} of ${model.params.grads.size} gradients are non-zero`);
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+// Directional finite differences per parameter tensor: for a random unit direction d,
+// (L(w + e d) - L(w - e d)) / 2e against <dL/dw, d>. A whole-tensor direction keeps the float32
+// rounding of the loss (about 1e-7 of ~1e3) small next to the signal; e = 1e-2 in parameter units.
+for (const [name, extra] of variants.slice(0, 5)) {
+  test(`variant ${name}: every parameter's gradient matches finite differences of the loss`, async (t) => {
+    const model = new GMN({ ...small, ...extra }, { device: 'cpu', seed: 5 });
+    try {
+      const { x, eps } = episode(model, 2);
+      await model.loss(x, eps, true);
+      const rng = new Rng(11);
+      const bad: string[] = [];
+      for (const [pname, value] of model.params.values) {
+        const w = await value.read();
+        const g = await model.params.grads.get(pname)!.read();
+        const d = Float32Array.from(w, () => 2 * rng.nextFloat() - 1);
+        const norm = Math.hypot(...d);
+        d.forEach((v, i) => (d[i] = v / norm));
+        const analytic = g.reduce((s, gi, i) => s + gi * d[i], 0);
+        const e = 1e-2;
+        await value.write(w.map((wi, i) => wi + e * d[i]));
+        const up = (await model.loss(x, eps, false)).loss;
+        await value.write(w.map((wi, i) => wi - e * d[i]));
+        const down = (await model.loss(x, eps, false)).loss;
+        await value.write(w);
+        const numeric = (up - down) / (2 * e);
+        if (!(Math.abs(numeric - analytic) <= 2e-2 + 2e-2 * Math.abs(analytic))) bad.push(`${pname}: numeric ${numeric}, analytic ${analytic}`);
+      }
+      t.deepEqual(bad, []);
+    } finally {
+      model.dispose();
+    }
+  });
+}
