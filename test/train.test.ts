@@ -67,7 +67,7 @@ dataTest(`an AbortSignal stops training after the current step and checkpoints${
 });
 
 dataTest(`a non-finite loss stops training naming the step and the term, or is skipped on request${skipNote}`, async (t) => {
-  const explode = { kind: 'piecewise', boundaries: [2], values: [1e-3, 1e30] } as const;
+  const explode: TrainOptions['schedule'] = { kind: 'piecewise', boundaries: [2], values: [1e-3, 1e30] };
   const err = await t.throwsAsync(trainGMN(tiny({ steps: 6, schedule: explode })), { instanceOf: NonFiniteError });
   t.regex(err!.message, /at step \d/);
   t.regex(err!.message, /non-finite (loss \(log|gradient of)/);
