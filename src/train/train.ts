@@ -190,7 +190,7 @@ export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
     const sums = new Array<number>(T).fill(0);
     const batches = options.validationBatches ?? 5;
     for (let i = 0; i < batches; i++) {
-      const { terms } = await model.loss(val.next().images, { seed: noiseSeed ^ 0x5bd1e995, offset: i * noiseSize }, false);
+      const { terms } = await model.loss(val.next().images, { seed: (noiseSeed ^ 0x5bd1e995) >>> 0, offset: i * noiseSize }, false);
       for (let r = 0; r < model.rows; r++) sums[r % T] += terms[3 * r] + terms[3 * r + 1] - terms[3 * r + 2];
     }
     return { step, elboByPosition: sums.map((s) => s / (batches * c.batchSize)) };
