@@ -13,6 +13,14 @@ import { Optimizer, resolveOptimizer } from '../src/train/optimizer.js';
 import { stepFlops } from './flops.js';
 import { gflops, medianSeconds } from './timing.js';
 
+/** The first Python that imports torch: GMN_PYTHON, python3, then the system's (Debian's python3-torch). */
+function findTorchPython(): string | null {
+  for (const candidate of [process.env.GMN_PYTHON, 'python3', '/usr/bin/python3']) {
+    if (candidate && spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return candidate;
+  }
+  return null;
+}
+
 export async function trainStep(): Promise<void> {
   const model = new GMN({}, { device: 'cpu' });
   const optimizer = new Optimizer(resolveOptimizer(), model.params, loadBinding());
@@ -43,7 +51,12 @@ export async function trainStep(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gmn-bench-'));
   const config = path.join(dir, 'paper.json');
   writeFileSync(config, JSON.stringify(model.config));
-  const r = spawnSync('python3', [reference, 'step-time', '--config', config, '--steps', '5'], {
+  const python = findTorchPython();
+  if (!python) {
+    console.log('  PyTorch reference: skipped (no python3 with torch found; set GMN_PYTHON to one)');
+    return;
+  }
+  const r = spawnSync(python, [reference, 'step-time', '--config', config, '--steps', '5'], {
     encoding: 'utf8',
     env: { ...process.env, OPENBLAS_NUM_THREADS: '1', GMN_THREADS: String(getThreads()) },
   });
