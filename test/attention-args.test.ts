@@ -2,18 +2,9 @@
 // that names the argument, synchronously, and the process must go on working.
 import test from 'ava';
 
-import { loadBinding } from '../src/native/binding.js';
+import { any, argumentTests, b, disposed, T, type Case } from './helpers/args.js';
 
-const b = loadBinding();
-const T = (shape: number[]) => b.createTensor(shape, 'cpu');
-const disposed = () => {
-  const t = T([2, 3]);
-  t.dispose();
-  return t;
-};
-const any = (v: unknown) => v as never;
 
-type Case = [title: string, call: () => unknown, error: typeof TypeError | typeof RangeError, mentions: string];
 
 // Calls `fn` with valid `args` except argument i, replaced by `value`.
 const withArg =
@@ -186,12 +177,7 @@ const cases: Case[] = [
   ['gruBackward with a disposed saved', gb(7, disposed()), TypeError, 'saved'],
 ];
 
-for (const [title, call, error, mentions] of cases) {
-  test(`throws ${error.name}: ${title}`, (t) => {
-    const err = t.throws(call, { instanceOf: error });
-    t.true(err?.message.includes(mentions), `message should mention ${mentions}: ${err?.message}`);
-  });
-}
+argumentTests(cases);
 
 test('the valid calls of these cases work, and the addon still works after every bad call', async (t) => {
   await c1.fill(1);

@@ -3,18 +3,9 @@
 // addon goes on working.
 import test from 'ava';
 
-import { loadBinding } from '../src/native/binding.js';
+import { any, argumentTests, b, disposed, T, type Case } from './helpers/args.js';
 
-const b = loadBinding();
-const T = (shape: number[]) => b.createTensor(shape, 'cpu');
-const disposed = (shape = [2, 3]) => {
-  const t = T(shape);
-  t.dispose();
-  return t;
-};
-const any = (v: unknown) => v as never;
 
-type Case = [title: string, call: () => unknown, error: typeof TypeError | typeof RangeError, mentions: string];
 
 // Valid operands for each op, so that each case breaks exactly one thing.
 // conv2d: SAME 3x3 on 8x8
@@ -156,12 +147,7 @@ const cases: Case[] = [
   ['addScaled with accumulate null', () => b.addScaled(a, 1, aout, any(null)), TypeError, 'accumulate'],
 ];
 
-for (const [title, call, error, mentions] of cases) {
-  test(`throws ${error.name}: ${title}`, (t) => {
-    const err = t.throws(call, { instanceOf: error });
-    t.true(err?.message.includes(`for ${mentions}`), `message should name ${mentions}: ${err?.message}`);
-  });
-}
+argumentTests(cases);
 
 test('the addon still works after every bad call', async (t) => {
   await x.fill(1);

@@ -3,18 +3,10 @@
 // must go on working.
 import test from 'ava';
 
-import { loadBinding, type NativeTensor } from '../src/native/binding.js';
+import type { NativeTensor } from '../src/native/binding.js';
+import { any, argumentTests, b, disposed, T, type Case } from './helpers/args.js';
 
-const b = loadBinding();
-const T = (shape: number[]) => b.createTensor(shape, 'cpu');
-const disposed = () => {
-  const t = T([2, 3]);
-  t.dispose();
-  return t;
-};
-const any = (v: unknown) => v as never;
 
-type Case = [title: string, call: () => unknown, error: typeof TypeError | typeof RangeError, mentions: string];
 
 // Valid operands for each op, so that each case breaks exactly one thing. N = 4, D = 6, Z = 3.
 const noise = T([5, 7]);
@@ -163,12 +155,7 @@ const cases: Case[] = [
   ['sgdUpdate with a NaN gradScale', sgd({ gradScale: Number.NaN }), RangeError, 'gradScale'],
 ];
 
-for (const [title, call, error, mentions] of cases) {
-  test(`throws ${error.name}: ${title}`, (t) => {
-    const err = t.throws(call, { instanceOf: error });
-    t.true(err?.message.includes(mentions), `message should mention ${mentions}: ${err?.message}`);
-  });
-}
+argumentTests(cases);
 
 test('the addon still works after every bad call, and rejected updates changed nothing', async (t) => {
   // The bad calls above ran first (tests of one file start in order); none may have queued work.

@@ -2,17 +2,9 @@
 // RangeError that names the argument, synchronously, and the process must go on working.
 import test from 'ava';
 
-import { loadBinding, type NativeTensor } from '../src/native/binding.js';
+import { any, argumentTests, b, disposed, T, type Case } from './helpers/args.js';
 
-const b = loadBinding();
-const T = (shape: number[]) => b.createTensor(shape, 'cpu');
-const disposed = () => {
-  const t = T([2, 3]);
-  t.dispose();
-  return t;
-};
 
-type Case = [title: string, call: () => unknown, error: typeof TypeError | typeof RangeError, mentions: string];
 
 // Valid operands for each op, so that each case breaks exactly one thing.
 const x = T([4, 3]);
@@ -22,7 +14,6 @@ const out = T([4, 5]);
 const px = T([2, 3, 4]);
 const alpha = T([3]);
 const pout = T([2, 3, 4]);
-const any = (v: unknown) => v as NativeTensor;
 
 const cases: Case[] = [
   // createTensor
@@ -100,12 +91,7 @@ const cases: Case[] = [
   ['preluBackward with 5 arguments', () => (b.preluBackward as Function)(px, alpha, pout, null, null), TypeError, 'preluBackward'],
 ];
 
-for (const [title, call, error, mentions] of cases) {
-  test(`throws ${error.name}: ${title}`, (t) => {
-    const err = t.throws(call, { instanceOf: error });
-    t.true(err?.message.includes(mentions), `message should mention ${mentions}: ${err?.message}`);
-  });
-}
+argumentTests(cases);
 
 test('the addon still works after every bad call', async (t) => {
   await x.write(Float32Array.from({ length: 12 }, (_, i) => i));

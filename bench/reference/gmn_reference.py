@@ -826,6 +826,80 @@ def _naive_forward(model, x, eps):
     return terms, loss
 
 
+def _np_conv(x, w, stride=1, pad_after_only=False):
+    """Naive numpy cross-correlation: x [Ci, H, W], w [Co, Ci, k, k]; VALID, or TF SAME (stride 1)
+    when pad_after_only is not False (then it is the (top, bottom) padding)."""
+    if pad_after_only is not False:
+        top, bottom = pad_after_only
+        x = np.pad(x, ((0, 0), (top, bottom), (top, bottom)))
+    ci, hh, ww = x.shape
+    co, _, k, _ = w.shape
+    oh, ow = (hh - k) // stride + 1, (ww - k) // stride + 1
+    out = np.zeros((co, oh, ow))
+    for o in range(co):
+        for i in range(oh):
+            for j in range(ow):
+                out[o, i, j] = np.sum(x[:, i * stride:i * stride + k, j * stride:j * stride + k] * w[o])
+    return out
+
+
+def _np_convT(x, w, stride):
+    """Naive transposed conv as a scatter: x [Ci, H, W], w [Ci, Co, k, k]."""
+    ci, hh, ww = x.shape
+    _, co, k, _ = w.shape
+    out = np.zeros((co, (hh - 1) * stride + k, (ww - 1) * stride + k))
+    for c in range(ci):
+        for i in range(hh):
+            for j in range(ww):
+                out[:, i * stride:i * stride + k, j * stride:j * stride + k] += x[c, i, j] * w[c]
+    return out
+
+
+def _np_prelu(x, slope):
+    return np.where(x > 0, x, slope[:, None, None] * x)
+
+
+def _np_resize(x, oh, ow):
+    c, hh, ww = x.shape
+    out = np.zeros((c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            sy, sx = i * hh / oh, j * ww / ow
+            y0, x0 = int(np.floor(sy)), int(np.floor(sx))
+            y1, x1 = min(y0 + 1, hh - 1), min(x0 + 1, ww - 1)
+            fy, fx = sy - y0, sx - x0
+            out[:, i, j] = ((x[:, y0, x0] * (1 - fx) + x[:, y0, x1] * fx) * (1 - fy)
+                            + (x[:, y1, x0] * (1 - fx) + x[:, y1, x1] * fx) * fy)
+    return out
+
+
+def _np_sections(model, img, code):
+    """Encoder of one image and decoder of one code with the numpy loops above."""
+    P = {n: p.detach().double().numpy() for n, p in model.named_parameters()}
+    h = img.reshape(1, 28, 28)
+    for i, (ci, co, k, kb) in enumerate(ENC_SECTIONS, 1):
+        s = f'enc.s{i}'
+        a = _np_prelu(_np_conv(h, P[f'{s}.conv.weight'], 2), P[f'{s}.conv.slope'])
+        a = _np_prelu(a + _np_conv(a, P[f'{s}.block.weight'], 1, ((kb - 1) // 2, kb - 1 - (kb - 1) // 2)),
+                      P[f'{s}.block.slope'])
+        sc = _np_conv(h, P[f'{s}.shortcut.weight'])
+        pooled = np.zeros_like(a)
+        for y in range(a.shape[1]):
+            for x in range(a.shape[2]):
+                pooled[:, y, x] = sc[:, 2 * y:2 * y + k, 2 * x:2 * x + k].mean(axis=(1, 2))
+        h = a + pooled
+    psi = h.reshape(-1)
+    d = (P['dec.in.weight'] @ code + P['dec.in.bias']).reshape(32, 3, 3)
+    for i, (ci, co, k, kb) in enumerate(DEC_SECTIONS, 1):
+        s = f'dec.s{i}'
+        a = _np_prelu(_np_convT(d, P[f'{s}.conv.weight'], 2), P[f'{s}.conv.slope'])
+        a = _np_prelu(a + _np_conv(a, P[f'{s}.block.weight'], 1, ((kb - 1) // 2, kb - 1 - (kb - 1) // 2)),
+                      P[f'{s}.block.slope'])
+        d = a + _np_resize(_np_convT(d, P[f'{s}.shortcut.weight'], 1), a.shape[1], a.shape[2])
+    logits = _np_conv(d, P['dec.out.weight']).reshape(-1)
+    return psi, logits
+
+
 TINY_CONFIGS = [
     Config(hops=2, prior_hops=1, pseudo_inputs=1, similarity='dot', latent=4, state_size=6, key_size=5,
            conditional=False, episode_length=3, max_classes=2, batch_size=2),
@@ -881,6 +955,20 @@ def cmd_selfcheck(args):
             bot = a[0, 0, y1, x0] * (1 - fx) + a[0, 0, y1, x1] * fx
             ref[i, j] = top * (1 - fy) + bot * fy
     report['resize_max_err'] = float((b[0, 0] - ref).abs().max())
+
+    # encoder / decoder vs naive numpy loops (TF semantics written out)
+    model = GMN(paper).initialise(3).double()
+    _perturb(model, 7)
+    img = (torch.rand(784, generator=torch.Generator().manual_seed(5)) < 0.3).double()
+    code = torch.randn(paper.latent + F_SIZE + paper.state_size, generator=torch.Generator().manual_seed(6),
+                       dtype=torch.float64)
+    with torch.no_grad():
+        psi_t = model.enc(img[None])[0].numpy()
+        logits_t = model.dec(code[None])[0].numpy()
+    psi_n, logits_n = _np_sections(model, img.numpy(), code.numpy())
+    report['enc_dec_vs_numpy_loops'] = {'psi_max_abs_diff': float(np.abs(psi_t - psi_n).max()),
+                                        'logits_max_abs_diff': float(np.abs(logits_t - logits_n).max()),
+                                        'logits_abs_max': float(np.abs(logits_n).max())}
 
     # vectorised forward vs a row-by-row loop
     report['naive_vs_vectorised'] = []

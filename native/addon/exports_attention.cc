@@ -11,37 +11,10 @@ namespace gmn::addon {
 
 namespace {
 
-// An integer in [lo, hi]; NaN, fractions and out-of-range values are RangeErrors naming the argument.
-int64_t get_integer(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
-  const double d = get_number(v, name);
-  if (d != std::floor(d) || d < double(lo) || d > double(hi))
-    throw range_error(name, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", describe(v));
-  return static_cast<int64_t>(d);
-}
-
-std::string get_string(const Napi::Value& v, const char* name) {
-  if (!v.IsString()) throw type_error(name, "a string", describe(v));
-  return v.As<Napi::String>().Utf8Value();
-}
-
-// An array of tensors (null entries allowed when `optional`), read as "name[i]".
-std::vector<std::optional<Tensor>> get_tensor_array(const Napi::Value& v, const char* name, bool optional) {
-  if (!v.IsArray()) throw type_error(name, optional ? "an array of Tensors or nulls" : "an array of Tensors", describe(v));
-  const Napi::Array a = v.As<Napi::Array>();
-  std::vector<std::optional<Tensor>> out;
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    const std::string item = std::string(name) + "[" + std::to_string(i) + "]";
-    out.push_back(optional ? get_optional_tensor(a.Get(i), item.c_str()) : get_tensor(a.Get(i), item.c_str()));
-  }
-  return out;
-}
-
 Napi::Value ConcatForward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 2, 2, "concatForward");
-    std::vector<Tensor> inputs;
-    for (const auto& t : get_tensor_array(info[0], "inputs", false)) inputs.push_back(*t);
-    return queue_job(info.Env(), ops::concat_forward(inputs, get_tensor(info[1], "out")));
+    return queue_job(info.Env(), ops::concat_forward(get_tensor_array(info[0], "inputs"), get_tensor(info[1], "out")));
   });
 }
 
@@ -49,7 +22,7 @@ Napi::Value ConcatBackward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 3, 3, "concatBackward");
     return queue_job(info.Env(), ops::concat_backward(get_tensor(info[0], "gradOut"),
-                                                      get_tensor_array(info[1], "gradInputs", true),
+                                                      get_optional_tensor_array(info[1], "gradInputs"),
                                                       get_bool(info[2], "accumulate")));
   });
 }

@@ -9,21 +9,15 @@ namespace gmn::addon {
 
 namespace {
 
-// An integer parameter; its range is checked by the op, which knows the shapes.
-int64_t get_integer(const Napi::Value& v, const char* name) {
-  const double d = get_number(v, name);
-  if (d != std::floor(d) || std::fabs(d) > double(kMaxNumel))
-    throw range_error(name, "an integer in [-" + std::to_string(kMaxNumel) + ", " + std::to_string(kMaxNumel) + "]",
-                      describe(v));
-  return static_cast<int64_t>(d);
-}
+// An integer parameter; its real range is checked by the op, which knows the shapes.
+int64_t get_param(const Napi::Value& v, const char* name) { return get_integer(v, name, -kMaxNumel, kMaxNumel); }
 
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 6, 6, "conv2dForward");
     return queue_job(info.Env(), ops::conv2d_forward(get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
-                                                     get_tensor(info[2], "out"), get_integer(info[3], "stride"),
-                                                     get_integer(info[4], "padTop"), get_integer(info[5], "padLeft")));
+                                                     get_tensor(info[2], "out"), get_param(info[3], "stride"),
+                                                     get_param(info[4], "padTop"), get_param(info[5], "padLeft")));
   });
 }
 
@@ -33,8 +27,8 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
     return queue_job(info.Env(),
                      ops::conv2d_backward(get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
                                           get_tensor(info[2], "gradOut"), get_optional_tensor(info[3], "gradX"),
-                                          get_optional_tensor(info[4], "gradWeight"), get_integer(info[5], "stride"),
-                                          get_integer(info[6], "padTop"), get_integer(info[7], "padLeft"),
+                                          get_optional_tensor(info[4], "gradWeight"), get_param(info[5], "stride"),
+                                          get_param(info[6], "padTop"), get_param(info[7], "padLeft"),
                                           get_bool(info[8], "accumulate")));
   });
 }
@@ -44,7 +38,7 @@ Napi::Value ConvTranspose2dForward(const Napi::CallbackInfo& info) {
     check_arg_count(info, 4, 4, "convTranspose2dForward");
     return queue_job(info.Env(),
                      ops::conv_transpose2d_forward(get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
-                                                   get_tensor(info[2], "out"), get_integer(info[3], "stride")));
+                                                   get_tensor(info[2], "out"), get_param(info[3], "stride")));
   });
 }
 
@@ -54,7 +48,7 @@ Napi::Value ConvTranspose2dBackward(const Napi::CallbackInfo& info) {
     return queue_job(info.Env(), ops::conv_transpose2d_backward(
                                      get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
                                      get_tensor(info[2], "gradOut"), get_optional_tensor(info[3], "gradX"),
-                                     get_optional_tensor(info[4], "gradWeight"), get_integer(info[5], "stride"),
+                                     get_optional_tensor(info[4], "gradWeight"), get_param(info[5], "stride"),
                                      get_bool(info[6], "accumulate")));
   });
 }
@@ -63,7 +57,7 @@ Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 4, 4, "avgPool2dForward");
     return queue_job(info.Env(), ops::avg_pool2d_forward(get_tensor(info[0], "x"), get_tensor(info[1], "out"),
-                                                         get_integer(info[2], "kernel"), get_integer(info[3], "stride")));
+                                                         get_param(info[2], "kernel"), get_param(info[3], "stride")));
   });
 }
 
@@ -71,7 +65,7 @@ Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 5, 5, "avgPool2dBackward");
     return queue_job(info.Env(), ops::avg_pool2d_backward(get_tensor(info[0], "gradOut"), get_tensor(info[1], "gradX"),
-                                                          get_integer(info[2], "kernel"), get_integer(info[3], "stride"),
+                                                          get_param(info[2], "kernel"), get_param(info[3], "stride"),
                                                           get_bool(info[4], "accumulate")));
   });
 }

@@ -10,15 +10,6 @@ namespace gmn::addon {
 
 namespace {
 
-// An array of live Tensors; a bad entry is named "name[i]".
-std::vector<Tensor> get_tensor_list(const Napi::Value& v, const char* name) {
-  if (!v.IsArray()) throw type_error(name, "an array of Tensors", describe(v));
-  const Napi::Array a = v.As<Napi::Array>();
-  std::vector<Tensor> out;
-  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(get_tensor(a.Get(i), (std::string(name) + "[" + std::to_string(i) + "]").c_str()));
-  return out;
-}
-
 Napi::Value RandomNormal(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 3, 3, "randomNormal");
@@ -76,7 +67,7 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 1, 1, "sumSquares");
     auto result = std::make_shared<double>(0.0);
-    return queue_job(info.Env(), ops::sum_squares(get_tensor_list(info[0], "tensors"), result),
+    return queue_job(info.Env(), ops::sum_squares(get_tensor_array(info[0], "tensors"), result),
                      [result](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *result); });
   });
 }
@@ -85,8 +76,8 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 12, 12, "adamUpdate");
     return queue_job(info.Env(),
-                     ops::adam_update(get_tensor_list(info[0], "params"), get_tensor_list(info[1], "grads"),
-                                      get_tensor_list(info[2], "m"), get_tensor_list(info[3], "v"),
+                     ops::adam_update(get_tensor_array(info[0], "params"), get_tensor_array(info[1], "grads"),
+                                      get_tensor_array(info[2], "m"), get_tensor_array(info[3], "v"),
                                       get_number(info[4], "lr"), get_number(info[5], "beta1"),
                                       get_number(info[6], "beta2"), get_number(info[7], "eps"),
                                       get_number(info[8], "weightDecay"), get_bool(info[9], "decoupled"),
@@ -97,8 +88,8 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
 Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 7, 7, "sgdUpdate");
-    return queue_job(info.Env(), ops::sgd_update(get_tensor_list(info[0], "params"), get_tensor_list(info[1], "grads"),
-                                                 get_tensor_list(info[2], "velocity"), get_number(info[3], "lr"),
+    return queue_job(info.Env(), ops::sgd_update(get_tensor_array(info[0], "params"), get_tensor_array(info[1], "grads"),
+                                                 get_tensor_array(info[2], "velocity"), get_number(info[3], "lr"),
                                                  get_number(info[4], "momentum"), get_number(info[5], "weightDecay"),
                                                  get_number(info[6], "gradScale")));
   });

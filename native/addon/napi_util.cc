@@ -94,6 +94,37 @@ Device get_device(const Napi::Value& v, const char* name) {
   throw type_error(name, "'cpu' or 'cuda'", describe(v));
 }
 
+int64_t get_integer(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
+  const double d = get_number(v, name);
+  if (d != std::floor(d) || d < double(lo) || d > double(hi))
+    throw range_error(name, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", describe(v));
+  return static_cast<int64_t>(d);
+}
+
+std::string get_string(const Napi::Value& v, const char* name) {
+  if (!v.IsString()) throw type_error(name, "a string", describe(v));
+  return v.As<Napi::String>().Utf8Value();
+}
+
+namespace {
+template <typename Read>
+auto read_array(const Napi::Value& v, const char* name, const char* expected, Read read) {
+  if (!v.IsArray()) throw type_error(name, expected, describe(v));
+  const Napi::Array a = v.As<Napi::Array>();
+  std::vector<decltype(read(a.Get(0u), name))> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(read(a.Get(i), (std::string(name) + "[" + std::to_string(i) + "]").c_str()));
+  return out;
+}
+}  // namespace
+
+std::vector<Tensor> get_tensor_array(const Napi::Value& v, const char* name) {
+  return read_array(v, name, "an array of Tensors", get_tensor);
+}
+
+std::vector<std::optional<Tensor>> get_optional_tensor_array(const Napi::Value& v, const char* name) {
+  return read_array(v, name, "an array of Tensors or nulls", get_optional_tensor);
+}
+
 void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, const char* fn) {
   if (info.Length() < min || info.Length() > max) {
     const std::string expected = min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);

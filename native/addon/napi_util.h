@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "../core/error.h"
 #include "../core/tensor.h"
@@ -39,6 +40,13 @@ bool get_bool(const Napi::Value& v, const char* name);
 double get_number(const Napi::Value& v, const char* name);
 Shape get_shape(const Napi::Value& v, const char* name);
 Device get_device(const Napi::Value& v, const char* name);
+// An integer in [lo, hi]; NaN, fractions and out-of-range values are RangeErrors.
+int64_t get_integer(const Napi::Value& v, const char* name, int64_t lo, int64_t hi);
+std::string get_string(const Napi::Value& v, const char* name);
+// An array of live Tensors; a bad entry is named "name[i]".
+std::vector<Tensor> get_tensor_array(const Napi::Value& v, const char* name);
+// The same with null (or undefined) entries allowed.
+std::vector<std::optional<Tensor>> get_optional_tensor_array(const Napi::Value& v, const char* name);
 void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, const char* fn);
 
 // Queues `run` on the libuv pool and returns a Promise settled with `result` (or the error).
