@@ -7,10 +7,9 @@ import { existsSync } from 'node:fs';
 import test from 'ava';
 
 import { GMN } from '../src/model/gmn.js';
-import { Parameters, parameterSpecs } from '../src/model/parameters.js';
 import { resolveConfig, type GMNConfig } from '../src/model/config.js';
-import { loadBinding } from '../src/native/binding.js';
 import { readSafetensors } from '../src/train/safetensors.js';
+import { checksum } from '../bench/reference/make-golden.js';
 
 for (const name of ['golden-dot', 'golden-cosine']) {
   const file = new URL(`./fixtures/${name}.safetensors`, import.meta.url).pathname;
@@ -23,9 +22,16 @@ for (const name of ['golden-dot', 'golden-cosine']) {
       if (!v) throw new Error(`${name} has no ${key}`);
       return v;
     };
-    const params = new Parameters(parameterSpecs(config), loadBinding(), 'cpu', (spec) => get(`param.${spec.name}`).data);
-    const model = new GMN(config, { device: 'cpu' }, params);
+    // The fixture keeps checksums of the weights, which the test re-creates from their seed.
+    const weights = JSON.parse(metadata.weights) as { seed: number; checksums: Record<string, [number, number]> };
+    const model = new GMN(config, { device: 'cpu', seed: weights.seed });
     try {
+      for (const [pname, value] of model.params.values) {
+        const [s, q] = checksum(await value.read());
+        const [rs, rq] = weights.checksums[pname] ?? [NaN, NaN];
+        if (Math.abs(s - rs) > 1e-9 * (1 + Math.abs(rs)) || Math.abs(q - rq) > 1e-9 * (1 + rq))
+          return t.fail(`${pname} differs from the fixture's weights: the initialisation changed; regenerate the fixture (bench/reference/README.md)`);
+      }
       const { loss, terms } = await model.loss(get('input.x').data, get('input.eps').data, true);
       const refLoss = get('output.loss').data[0];
       t.true(Math.abs(loss - refLoss) <= 1e-5 * Math.abs(refLoss), `loss ${loss}, reference ${refLoss}`);
