@@ -22,7 +22,6 @@ import json
 import math
 import os
 import struct
-import sys
 import time
 from dataclasses import dataclass, asdict
 
@@ -285,7 +284,8 @@ def visibility(T, P, conditional):
 
 
 def similarity(q, keys, kind):
-    """q [B, T, D], keys [B, S, D] -> [B, T, S]."""
+    """q [B, T, D], keys [B, S, D] -> [B, T, S]. 'dot': q.k (the authors' code); 'cosine':
+    q.k / max(|q| |k|, 1e-8) (the epsilon is this reference's choice; docs/model.md names none)."""
     sim = torch.einsum('btd,bsd->bts', q, keys)
     if kind == 'cosine':
         qn = q.norm(dim=-1)
