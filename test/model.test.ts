@@ -124,3 +124,11 @@ for (const [name, extra] of variants) {
     }
   });
 }
+
+test("the model refuses device 'cuda' with an explanation (its kernels are CPU-only so far)", (t) => {
+  t.throws(() => new GMN(small, { device: 'cuda' }), { message: /CPU backend only/ });
+  t.throws(() => new GMN(small, { device: 'gpu' as never }), { instanceOf: RangeError, message: /device/ });
+  const model = new GMN(small, { device: 'auto' });
+  t.is(model.device, 'cpu');
+  model.dispose();
+});

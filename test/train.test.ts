@@ -44,6 +44,8 @@ dataTest(`a resumed run repeats the uninterrupted run's losses bit for bit${skip
   const b = losses(split);
   t.is(a.size, 8);
   for (let s = 1; s <= 8; s++) t.is(b.get(s), a.get(s), `step ${s}`);
+  const other = tiny({ steps: 10, out: split, resume: true });
+  await t.throwsAsync(trainGMN({ ...other, model: { ...other.model, latent: 9 } }), { message: /latent is 8 in .*, 9 requested/ });
 });
 
 dataTest(`training lowers the loss and validates per position${skipNote}`, async (t) => {

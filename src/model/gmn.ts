@@ -1,15 +1,18 @@
 // The Generative Matching Network (docs/model.md): parameters, and the loss of a batch of episodes
 // with its gradient, computed for every position of every episode at once.
 import { parameterVar, Tape, Var } from '../autograd.js';
-import { resolveDevice, type DeviceOption } from '../backend.js';
-import { typeError, rangeError } from '../errors.js';
+import type { DeviceOption } from '../backend.js';
+import { checkOneOf, typeError, rangeError } from '../errors.js';
 import { loadBinding, type DeviceName, type NativeBinding, type NativeTensor } from '../native/binding.js';
 import { FEATURES, IMAGE_SIDE, PIXELS, resolveConfig, type GMNConfig } from './config.js';
 import { Layers } from './layers.js';
 import { DECODER_SECTIONS, ENCODER_SECTIONS, Parameters, parameterSpecs } from './parameters.js';
 
 export interface GMNOptions {
-  /** Where parameters and activations live. Default 'auto' (CUDA when usable, else the CPU). */
+  /**
+   * Where parameters and activations live. Default 'auto'. The model's kernels exist on the CPU
+   * backend only so far, so 'auto' means the CPU and 'cuda' is refused with an explanation.
+   */
   device?: DeviceOption;
   /** Seed of the initialisation. Default 0. */
   seed?: number;
@@ -33,6 +36,15 @@ type Reader = {
   gru: { wGates: Var; bGates: Var; wCand: Var; bCand: Var; slope: Var };
 };
 
+/** The model's kernels (conv, attention, GRU, ELBO, optimizers) have no CUDA versions yet. */
+function modelDevice(device: DeviceOption = 'auto'): DeviceName {
+  checkOneOf('device', device, ['auto', 'cpu', 'cuda'] as const);
+  if (device === 'cuda') {
+    throw new Error("gmn: the GMN model runs on the CPU backend only so far (its kernels have no CUDA versions yet); use device: 'cpu' or 'auto'");
+  }
+  return 'cpu';
+}
+
 export class GMN {
   readonly config: GMNConfig;
   readonly device: DeviceName;
@@ -41,7 +53,7 @@ export class GMN {
 
   constructor(config: Partial<GMNConfig> = {}, options: GMNOptions = {}, params?: Parameters) {
     this.config = resolveConfig(config);
-    this.device = resolveDevice(options.device);
+    this.device = modelDevice(options.device);
     this.b = loadBinding();
     this.params = params ?? Parameters.initialise(parameterSpecs(this.config), this.b, this.device, options.seed ?? 0);
   }

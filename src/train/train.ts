@@ -154,6 +154,11 @@ export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
 
   const data = await loadOmniglot(options.data, 'background', { variant });
   const split = splitValidation(data, { validationCharacters: options.validationCharacters, seed });
+  if (ckpt && options.model) {
+    const differs = Object.entries(options.model).filter(([k, v]) => ckpt.config[k as keyof GMNConfig] !== v);
+    if (differs.length > 0)
+      throw new Error(`gmn: cannot resume with a different model: ${differs.map(([k, v]) => `${k} is ${JSON.stringify(ckpt.config[k as keyof GMNConfig])} in ${resumeFrom}, ${JSON.stringify(v)} requested`).join('; ')}`);
+  }
   const model = new GMN(ckpt?.config ?? options.model ?? {}, { device: options.device, seed });
   const c = model.config;
   const optimizer = new Optimizer(resolveOptimizer(ckpt?.optimizer?.config ?? options.optimizer), model.params, loadBinding());
