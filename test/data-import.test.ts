@@ -13,7 +13,7 @@ import {
   referenceDownsample,
   tempDir,
   type SyntheticCharacter,
-} from './data-helpers.js';
+} from './helpers/data.js';
 
 const ALPHABET = 'Test_(synthetic)';
 

@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOmniglot, splitValidation, type OmniglotSplit } from '../src/data/index.js';
-import { dataTest, syntheticSplit, tempDir } from './data-helpers.js';
+import { dataTest, syntheticSplit, tempDir } from './helpers/data.js';
 
 const EXPECTED = {
   background: { count: 19280, characters: 964, alphabets: 30, mean: 0.0779 },

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { EpisodeSampler, loadOmniglot, type Episode, type EpisodeSamplerOptions, type OmniglotSplit } from '../src/data/index.js';
-import { dataTest, syntheticSplit } from './data-helpers.js';
+import { dataTest, syntheticSplit } from './helpers/data.js';
 
 const data = syntheticSplit(12);
 

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { zipSync, type Zippable } from 'fflate';
 import { PNG } from 'pngjs';
-import type { OmniglotSplit } from '../src/data/index.js';
-import { Rng } from '../src/data/index.js';
+import type { OmniglotSplit } from '../../src/data/index.js';
+import { Rng } from '../../src/data/index.js';
 
 /** The Omniglot folder of the README, or undefined when the data tests should be skipped. */
 export const GMN_DATA = process.env.GMN_DATA || undefined;
