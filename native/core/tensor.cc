@@ -34,10 +34,14 @@ Storage::Storage(Device device, int64_t numel) : device_(device), numel_(numel) 
   const size_t padded = (data_bytes + kGuardBytes - 1) / kGuardBytes * kGuardBytes;
   const size_t total = padded + 2 * kGuardBytes;
   if (device == Device::CPU) {
-    base_ = static_cast<unsigned char*>(std::aligned_alloc(kGuardBytes, total));
-    if (!base_) throw std::bad_alloc();
+    // calloc hands out zeroed pages without touching them, so a huge tensor costs nothing until it
+    // is used (and fails here, not in a memset, when the system cannot commit it). The extra
+    // kGuardBytes let the data start on a kGuardBytes boundary.
+    raw_ = std::calloc(total + kGuardBytes, 1);
+    if (!raw_) throw std::bad_alloc();
+    const uintptr_t at = reinterpret_cast<uintptr_t>(raw_);
+    base_ = reinterpret_cast<unsigned char*>((at + kGuardBytes - 1) / kGuardBytes * kGuardBytes);
     std::memset(base_, kGuardByte, kGuardBytes);
-    std::memset(base_ + kGuardBytes, 0, padded);
     std::memset(base_ + kGuardBytes + data_bytes, kGuardByte, total - kGuardBytes - data_bytes);
   } else {
     base_ = static_cast<unsigned char*>(cuda::alloc(total));
@@ -50,7 +54,7 @@ Storage::Storage(Device device, int64_t numel) : device_(device), numel_(numel) 
 
 Storage::~Storage() {
   if (device_ == Device::CPU) {
-    std::free(base_);
+    std::free(raw_);
   } else {
     try {
       cuda::free(base_);

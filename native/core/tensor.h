@@ -41,6 +41,7 @@ class Storage {
  private:
   Device device_;
   int64_t numel_;
+  void* raw_ = nullptr;  // what calloc returned (CPU)
   unsigned char* base_ = nullptr;
   float* data_ = nullptr;
 };
