@@ -26,8 +26,12 @@ const tiny = (extra: Partial<TrainOptions> = {}): TrainOptions => ({
 function losses(dir: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const line of readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').split('\n')) {
-    if (!line) continue;
-    const r = JSON.parse(line) as { step: number; loss?: number };
+    let r: { step: number; loss?: number };
+    try {
+      r = JSON.parse(line);
+    } catch {
+      continue; // empty, or a last line still being written by a running child
+    }
     if (r.loss !== undefined) out.set(r.step, r.loss);
   }
   return out;
