@@ -60,6 +60,19 @@ function readInputs(r: Read, rng: Rng): ReadInputs {
   };
 }
 
+/** The read's inputs as native tensors, in attentionForward's argument order. */
+function readTensors(r: Read, x: ReadInputs) {
+  const R = r.B * r.T;
+  return [
+    tensor([R, r.D], x.query),
+    tensor([R, r.D], x.keys),
+    tensor([r.P, r.D], x.pseudoKeys),
+    tensor([R, r.F], x.values),
+    tensor([r.P, r.F], x.pseudoValues),
+    tensor([R, 1], x.strength),
+  ] as const;
+}
+
 // The definition in float64: weights over the T + P slots of each row, then the weighted read.
 function referenceRead(r: Read, x: ReadInputs): { out: Float64Array; weights: Float64Array } {
   const { B, T, P, D, F } = r;
@@ -168,12 +181,7 @@ test("attentionForward 'average' reads the same with or without a query, keys, p
   const out = await poisoned([R, r.F]);
   const weights = await poisoned([R, r.T + r.P]);
   await b.attentionForward(
-    tensor([R, r.D], x.query),
-    tensor([R, r.D], x.keys),
-    tensor([r.P, r.D], x.pseudoKeys),
-    tensor([R, r.F], x.values),
-    tensor([r.P, r.F], x.pseudoValues),
-    tensor([R, 1], x.strength),
+    ...readTensors(r, x),
     out,
     weights,
     r.B,
@@ -189,14 +197,7 @@ test('attentionBackward: the strength gradient is exactly 0 where the strength i
     const r: Read = { B: 3, T: 5, P: 1, D: 6, F: 7, similarity, pseudoPositions: 5 };
     const x = readInputs(r, new Rng(14));
     const R = r.B * r.T;
-    const inputs = [
-      tensor([R, r.D], x.query),
-      tensor([R, r.D], x.keys),
-      tensor([r.P, r.D], x.pseudoKeys),
-      tensor([R, r.F], x.values),
-      tensor([r.P, r.F], x.pseudoValues),
-      tensor([R, 1], x.strength),
-    ] as const;
+    const inputs = readTensors(r, x);
     const out = tensor([R, r.F]);
     const weights = tensor([R, r.T + r.P]);
     await b.attentionForward(...inputs, out, weights, r.B, similarity, r.pseudoPositions);
@@ -319,14 +320,7 @@ test('attention and GRU backward give the same bits with 1, 2 and 3 threads', as
   const r: Read = { B: 20, T: 10, P: 2, D: 200, F: 288, similarity: 'cosine', pseudoPositions: 10 };
   const x = readInputs(r, rng);
   const R = r.B * r.T;
-  const ins = [
-    tensor([R, r.D], x.query),
-    tensor([R, r.D], x.keys),
-    tensor([r.P, r.D], x.pseudoKeys),
-    tensor([R, r.F], x.values),
-    tensor([r.P, r.F], x.pseudoValues),
-    tensor([R, 1], x.strength),
-  ] as const;
+  const ins = readTensors(r, x);
   const out = tensor([R, r.F]);
   const weights = tensor([R, r.T + r.P]);
   const gradOut = tensor([R, r.F], random(rng, R * r.F));
