@@ -156,3 +156,13 @@ test('reshape gives a view that shares memory and outlives the original', async 
   t.true((await v.read()).every((x) => x === 4));
   v.dispose();
 });
+
+test('a tensor that reuses freed memory of the same size is still zero-filled, with intact guards', async (t) => {
+  for (let round = 0; round < 3; round++) {
+    const a = zeros([1000, 37], { device: 'cpu' });
+    t.true((await a.read()).every((v) => v === 0));
+    t.true(await a.checkGuards());
+    await a.fill(7);
+    a.dispose();
+  }
+});

@@ -2,7 +2,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 
 #include "backend.h"
 #include "error.h"
@@ -12,6 +15,48 @@ namespace gmn {
 namespace {
 constexpr size_t kGuardBytes = 64;  // also the alignment of the data
 constexpr unsigned char kGuardByte = 0xA5;
+
+// Freed host blocks, kept by size for the next allocation of the same size. A training step
+// allocates the same activations every time; handing them back to the system each step cost page
+// faults and TLB shootdowns worth about a third of the step. GMN_HOST_CACHE_MB caps what is kept
+// (default 2048; 0 turns the cache off).
+class HostCache {
+ public:
+  HostCache() {
+    const char* env = std::getenv("GMN_HOST_CACHE_MB");
+    const long mb = env ? std::strtol(env, nullptr, 10) : 2048;
+    limit_ = mb > 0 ? static_cast<size_t>(mb) << 20 : 0;
+  }
+
+  void* take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = blocks_.find(bytes);
+    if (it == blocks_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_ -= bytes;
+    return p;
+  }
+
+  // Keeps the block when there is room; false means the caller frees it.
+  bool keep(void* p, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cached_ + bytes > limit_) return false;
+    blocks_[bytes].push_back(p);
+    cached_ += bytes;
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> blocks_;
+  size_t cached_ = 0, limit_ = 0;
+};
+
+HostCache& host_cache() {
+  static HostCache* cache = new HostCache();  // never destroyed: storages may outlive static teardown
+  return *cache;
+}
 }  // namespace
 
 const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
@@ -34,14 +79,19 @@ Storage::Storage(Device device, int64_t numel) : device_(device), numel_(numel) 
   const size_t padded = (data_bytes + kGuardBytes - 1) / kGuardBytes * kGuardBytes;
   const size_t total = padded + 2 * kGuardBytes;
   if (device == Device::CPU) {
-    // calloc hands out zeroed pages without touching them, so a huge tensor costs nothing until it
-    // is used (and fails here, not in a memset, when the system cannot commit it). The extra
-    // kGuardBytes let the data start on a kGuardBytes boundary.
-    raw_ = std::calloc(total + kGuardBytes, 1);
+    // A cached block is zeroed here; a new one comes from calloc, which hands out zeroed pages
+    // without touching them, so a huge tensor costs nothing until it is used (and fails here, not
+    // in a memset, when the system cannot commit it). The extra kGuardBytes let the data start on
+    // a kGuardBytes boundary.
+    raw_bytes_ = total + kGuardBytes;
+    raw_ = host_cache().take(raw_bytes_);
+    const bool reused = raw_ != nullptr;
+    if (!reused) raw_ = std::calloc(raw_bytes_, 1);
     if (!raw_) throw std::bad_alloc();
     const uintptr_t at = reinterpret_cast<uintptr_t>(raw_);
     base_ = reinterpret_cast<unsigned char*>((at + kGuardBytes - 1) / kGuardBytes * kGuardBytes);
     std::memset(base_, kGuardByte, kGuardBytes);
+    if (reused) std::memset(base_ + kGuardBytes, 0, data_bytes);
     std::memset(base_ + kGuardBytes + data_bytes, kGuardByte, total - kGuardBytes - data_bytes);
   } else {
     base_ = static_cast<unsigned char*>(cuda::alloc(total));
@@ -54,7 +104,7 @@ Storage::Storage(Device device, int64_t numel) : device_(device), numel_(numel) 
 
 Storage::~Storage() {
   if (device_ == Device::CPU) {
-    std::free(raw_);
+    if (!host_cache().keep(raw_, raw_bytes_)) std::free(raw_);
   } else {
     try {
       cuda::free(base_);

@@ -41,7 +41,8 @@ class Storage {
  private:
   Device device_;
   int64_t numel_;
-  void* raw_ = nullptr;  // what calloc returned (CPU)
+  void* raw_ = nullptr;  // the host block (CPU) and its size
+  size_t raw_bytes_ = 0;
   unsigned char* base_ = nullptr;
   float* data_ = nullptr;
 };
