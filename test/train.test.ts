@@ -118,3 +118,23 @@ dataTest(`gmn train killed with SIGKILL resumes with --resume and repeats the un
   const b = losses(killed);
   for (let s = 1; s <= 10; s++) t.is(b.get(s), a.get(s), `step ${s}`);
 });
+
+dataTest(`maxGradNorm clips the update to that global norm${skipNote}`, async (t) => {
+  const out = tmp();
+  // Plain SGD with lr 1: the update is exactly the (clipped) gradient.
+  const options = tiny({ steps: 1, out, optimizer: { kind: 'sgd', momentum: 0 }, maxGradNorm: 1e-3, schedule: { kind: 'piecewise', boundaries: [], values: [1] } });
+  let norm = 0;
+  await trainGMN({ ...options, onProgress: (p) => (norm = p.gradNorm) });
+  t.true(norm > 1e-3, `the raw gradient norm ${norm} must exceed the clip for this test to mean anything`);
+  const after = loadCheckpoint(path.join(out, 'checkpoint.safetensors')).params;
+  const { GMN } = await import('../src/model/gmn.js');
+  const before = new GMN(options.model, { device: 'cpu', seed: 0 });
+  let sq = 0;
+  for (const [name, v] of before.params.values) {
+    const a = await v.read();
+    const b = after.get(name)!.data;
+    for (let i = 0; i < a.length; i++) sq += (a[i] - b[i]) ** 2;
+  }
+  before.dispose();
+  t.true(Math.abs(Math.sqrt(sq) - 1e-3) < 1e-5, `the update's norm is ${Math.sqrt(sq)}`);
+});
