@@ -156,7 +156,14 @@ export async function trainCommand(args: string[]): Promise<number> {
   process.on('SIGTERM', stop);
 
   const bar = new cliProgress.SingleBar(
-    { format: 'step {value}/{total} |{bar}| loss {loss} | {rate} steps/s | eta {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+    {
+      format: 'step {value}/{total} |{bar}| loss {loss} | {rate} steps/s | eta {eta_formatted}',
+      hideCursor: true,
+      etaBuffer: 50,
+      // also into logs (not a terminal): one line every 30 s
+      noTTYOutput: true,
+      notTTYSchedule: 30000,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
