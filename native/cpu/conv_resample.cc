@@ -39,25 +39,36 @@ Taps transpose(const Taps& t, int64_t inputs) {
 }
 
 // y[p, i, j] = (accumulate ? y : 0) + sum over row taps (u, wu) of i: wu * sum over column taps (v, wv) of j: wv * x[p, u, v]
+// In two passes per plane: the column sums of every input row first (tmp[u, j]), then the rows,
+// whose inner loop runs over contiguous j. The sums happen in the same order as written above.
 void resample(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows, const Taps& cols,
               bool accumulate) {
   const int64_t Ho = rows.outputs(), Wo = cols.outputs();
   parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> tmp, acc;
+    tmp.resize(static_cast<size_t>(H * Wo));
+    acc.resize(static_cast<size_t>(Wo));
     for (int64_t p = p0; p < p1; ++p) {
       const float* xp = x + p * H * W;
       float* yp = y + p * Ho * Wo;
-      for (int64_t i = 0; i < Ho; ++i) {
+      for (int64_t u = 0; u < H; ++u) {
+        const float* xr = xp + u * W;
         for (int64_t j = 0; j < Wo; ++j) {
-          float s = 0.0f;
-          for (int64_t r = rows.begin[i]; r < rows.begin[i + 1]; ++r) {
-            const float* xr = xp + rows.index[r] * W;
-            float t = 0.0f;
-            for (int64_t c = cols.begin[j]; c < cols.begin[j + 1]; ++c) t += cols.weight[c] * xr[cols.index[c]];
-            s += rows.weight[r] * t;
-          }
-          float& out = yp[i * Wo + j];
-          out = accumulate ? out + s : s;
+          float t = 0.0f;
+          for (int64_t c = cols.begin[j]; c < cols.begin[j + 1]; ++c) t += cols.weight[c] * xr[cols.index[c]];
+          tmp[u * Wo + j] = t;
         }
+      }
+      for (int64_t i = 0; i < Ho; ++i) {
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t r = rows.begin[i]; r < rows.begin[i + 1]; ++r) {
+          const float w = rows.weight[r];
+          const float* t = tmp.data() + rows.index[r] * Wo;
+          for (int64_t j = 0; j < Wo; ++j) acc[j] += w * t[j];
+        }
+        float* out = yp + i * Wo;
+        if (accumulate) for (int64_t j = 0; j < Wo; ++j) out[j] += acc[j];
+        else std::copy(acc.begin(), acc.end(), out);
       }
     }
   });
