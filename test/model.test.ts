@@ -132,3 +132,26 @@ test("the model refuses device 'cuda' with an explanation (its kernels are CPU-o
   t.is(model.device, 'cpu');
   model.dispose();
 });
+
+test('the loss and every gradient are the same bits with 1 and with 3 threads', async (t) => {
+  const { getThreads, setThreads } = await import('../src/backend.js');
+  const before = getThreads();
+  const model = new GMN({ ...small, batchSize: 4 }, { device: 'cpu', seed: 9 });
+  const { x, eps } = episode(model, 4);
+  const run = async (threads: number) => {
+    setThreads(threads);
+    const { loss, terms } = await model.loss(x, eps, true);
+    const grads = await Promise.all([...model.params.grads.values()].map((g) => g.read()));
+    return { loss, terms, grads };
+  };
+  try {
+    const one = await run(1);
+    const three = await run(3);
+    t.is(three.loss, one.loss);
+    t.deepEqual(three.terms, one.terms);
+    t.deepEqual(three.grads, one.grads);
+  } finally {
+    setThreads(before);
+    model.dispose();
+  }
+});
