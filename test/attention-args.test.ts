@@ -3,6 +3,7 @@
 import test from 'ava';
 
 import { any, argumentTests, b, disposed, T, type Case } from './helpers/args.js';
+import { unusableReason } from './helpers/op-harness.js';
 
 
 
@@ -199,11 +200,8 @@ test('the valid calls of these cases work, and the addon still works after every
   t.true((await gout.read()).every(Number.isFinite));
 });
 
-test('attention exports refuse CUDA tensors clearly when CUDA is usable', async (t) => {
-  if (!b.backends()[1].usable) {
-    t.pass('CUDA unusable here');
-    return;
-  }
+const cudaReason = unusableReason('cuda');
+(cudaReason ? test.skip : test)(`attention exports refuse CUDA tensors clearly${cudaReason ? ` (skipped: ${cudaReason})` : ''}`, async (t) => {
   const cuda = (shape: number[]) => b.createTensor(shape, 'cuda');
   const [cv, co] = [cuda([3]), cuda([4, 3])];
   await t.throwsAsync(b.broadcastRowsForward(cv, co) as Promise<unknown>, { message: /no CUDA kernel/ });

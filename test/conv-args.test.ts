@@ -4,6 +4,7 @@
 import test from 'ava';
 
 import { any, argumentTests, b, disposed, T, type Case } from './helpers/args.js';
+import { unusableReason } from './helpers/op-harness.js';
 
 
 
@@ -164,8 +165,8 @@ test('the addon still works after every bad call', async (t) => {
   t.deepEqual(Array.from(await aout.read()), [2, 2, 2, 2, 2, 2]);
 });
 
-test('ops with a CUDA tensor reject, saying there is no CUDA kernel yet', async (t) => {
-  if (!b.backends()[1].usable) return t.pass();
+const cudaReason = unusableReason('cuda');
+(cudaReason ? test.skip : test)(`ops with a CUDA tensor reject, saying there is no CUDA kernel yet${cudaReason ? ` (skipped: ${cudaReason})` : ''}`, async (t) => {
   const c = b.createTensor([2, 3], 'cuda');
   const c2 = b.createTensor([2, 3], 'cuda');
   try {
