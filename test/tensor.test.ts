@@ -166,3 +166,26 @@ test('a tensor that reuses freed memory of the same size is still zero-filled, w
     a.dispose();
   }
 });
+
+test('resizing the pool between parallel kernels keeps every result right (no stale workers)', async (t) => {
+  const rng = new Rng(8);
+  const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.nextFloat() - 1);
+  const [N, K, M] = [64, 96, 80];
+  const x = tensor(rand(N * K), [N, K], { device: 'cpu' });
+  const w = tensor(rand(M * K), [M, K], { device: 'cpu' });
+  const y = zeros([N, M], { device: 'cpu' });
+  const before = getThreads();
+  try {
+    await linearForward(x, w, null, y);
+    const want = await y.read();
+    for (let i = 0; i < 300; i++) {
+      setThreads(1 + (i % 4));
+      await y.fill(Number.NaN);
+      await linearForward(x, w, null, y);
+      if (i % 25 === 0) t.deepEqual(await y.read(), want, `round ${i}`);
+    }
+    t.deepEqual(await y.read(), want);
+  } finally {
+    setThreads(before);
+  }
+});

@@ -64,9 +64,17 @@ class Pool {
   }
 
  private:
+  // Called with run_mutex_ held, so no parallel region is in flight. New workers start from the
+  // current generation: otherwise they would take the last finished region for a new one and
+  // throw off the count of workers still busy in the next.
   void start(int n) {
-    quit_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this] { loop(); });
+    uint64_t current;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quit_ = false;
+      current = generation_;
+    }
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, current] { loop(current); });
   }
 
   void stop() {
@@ -79,8 +87,7 @@ class Pool {
     workers_.clear();
   }
 
-  void loop() {
-    uint64_t seen = 0;
+  void loop(uint64_t seen) {
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mutex_);
