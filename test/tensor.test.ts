@@ -189,3 +189,38 @@ test('resizing the pool between parallel kernels keeps every result right (no st
     setThreads(before);
   }
 });
+
+test('the addon works from several worker threads at once, each getting its own results', async (t) => {
+  const { Worker } = await import('node:worker_threads');
+  const root = new URL('..', import.meta.url).pathname;
+  // Plain JS in the worker: each multiplies by its own constant, many times, through the ordered queue.
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const b = require('node-gyp-build')(workerData.root);
+    (async () => {
+      const x = b.createTensor([8, 16], 'cpu', new Float32Array(128).fill(1));
+      const w = b.createTensor([4, 16], 'cpu', new Float32Array(64).fill(workerData.k));
+      const y = b.createTensor([8, 4], 'cpu');
+      let ok = true;
+      for (let i = 0; i < 200; i++) {
+        await y.fill(NaN);
+        await b.linearForward(x, w, null, y);
+        ok = ok && (await y.read()).every((v) => v === 16 * workerData.k);
+      }
+      parentPort.postMessage(ok);
+    })();`;
+  const results = await Promise.all(
+    [1, 2, 3].map(
+      (k) =>
+        new Promise<boolean>((resolve, reject) => {
+          const worker = new Worker(source, { eval: true, workerData: { root, k } });
+          worker.once('message', (ok: boolean) => {
+            void worker.terminate();
+            resolve(ok);
+          });
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  t.deepEqual(results, [true, true, true]);
+});

@@ -139,6 +139,9 @@ namespace {
 std::mutex order_mutex;
 std::condition_variable order_cv;
 uint64_t next_ticket = 0, serving = 0;
+// Taking a ticket and queueing the job happen together, so that with several Node threads using
+// the addon, no job can hold the pool's threads waiting for a ticket that is not queued yet.
+std::mutex queue_mutex;
 
 class OrderedJob : public Napi::AsyncWorker {
  public:
@@ -195,6 +198,7 @@ class OrderedJob : public Napi::AsyncWorker {
 }  // namespace
 
 Napi::Promise queue_job(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result) {
+  std::lock_guard<std::mutex> lock(queue_mutex);
   auto* job = new OrderedJob(env, std::move(run), std::move(result));  // deletes itself when done
   Napi::Promise promise = job->promise();
   job->Queue();
