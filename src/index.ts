@@ -19,3 +19,19 @@ export {
   type ValidationResult,
   type LossTerms,
 } from './train/train.js';
+export { loadModel, saveWeights, modelVariant, DEFAULT_MODEL } from './model/load.js';
+export type { EpisodeStats, SampleEpisodesOptions } from './model/gmn.js';
+export {
+  evaluate,
+  likelihoodTable,
+  PROTOCOLS,
+  type Protocol,
+  type DataOptions,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type LikelihoodRow,
+} from './eval/likelihood.js';
+export { importanceWeights, logMeanExp, perPosition, type NoiseStream } from './eval/importance.js';
+export { generate, gridRows, type GenerateOptions, type GenerateResult } from './eval/generate.js';
+export { classify, classifyTable, wilson, CLASSIFY_METHODS, type ClassifyMethod, type ClassifyOptions, type ClassifyResult, type ClassifyRow } from './eval/classify.js';
+export { loadImage, decodeImage, imageGrid, type LoadImageOptions } from './eval/images.js';

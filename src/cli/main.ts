@@ -1,7 +1,11 @@
 // The `gmn` command line: one file per command.
+import { classifyCommand } from './classify.js';
 import { doctor } from './doctor.js';
+import { evalCommand } from './eval.js';
+import { UsageError } from './flags.js';
 import { importCommand } from './import.js';
 import { plotCommand } from './plot.js';
+import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
 
 const usage = `usage: gmn <command> [options]
@@ -11,6 +15,11 @@ commands:
   import-omniglot --out DIR ZIP...     convert the official Omniglot zips to the 28x28 format
   train --data DIR --out RUN_DIR ...   train a GMN (gmn train --help for the options)
   plot RUN_DIR [--out PREFIX]          draw the training loss and validation ELBO as PNGs
+  sample --out grid.png [--support F]  new images of a character from a few examples (default model)
+  eval [--data DIR]                    log p(x_t | x_<t) per number of shots, importance-sampled
+  classify [--data DIR]                N-way k-shot classification accuracy
+
+Commands that use a model take --checkpoint FILE; without it they use the default model.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,6 +33,12 @@ async function main(argv: string[]): Promise<number> {
       return trainCommand(args);
     case 'plot':
       return plotCommand(args);
+    case 'sample':
+      return sampleCommand(args);
+    case 'eval':
+      return evalCommand(args);
+    case 'classify':
+      return classifyCommand(args);
     case undefined:
     case 'help':
     case '--help':
@@ -42,6 +57,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     console.error(err instanceof Error ? err.message : String(err));
-    process.exitCode = 1;
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   },
 );

@@ -17,6 +17,7 @@ export {
 } from './omniglot.js';
 export {
   EpisodeSampler,
+  imagePixels,
   BINARIZE_MODES,
   type Binarize,
   type Episode,

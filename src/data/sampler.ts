@@ -166,22 +166,29 @@ export class EpisodeSampler {
   }
 
   private pixels(imageIndex: Int32Array): Float32Array {
-    const src = this.data.images;
-    const out = new Float32Array(imageIndex.length * IMAGE_PIXELS);
-    const rng = this.rng;
-    const lut = this.binarize === 'none' ? NONE : THRESHOLD;
-    for (let i = 0; i < imageIndex.length; i++) {
-      const s = imageIndex[i] * IMAGE_PIXELS;
-      const o = i * IMAGE_PIXELS;
-      for (let p = 0; p < IMAGE_PIXELS; p++) {
-        const v = src[s + p];
-        // Pixels 0 and 255 are certain under Bernoulli(v/255), so they cost no random numbers.
-        if (this.binarize === 'bernoulli' && v !== 0 && v !== 255) out[o + p] = rng.nextFloat() * 255 < v ? 1 : 0;
-        else out[o + p] = lut[v];
-      }
-    }
-    return out;
+    return imagePixels(this.data, imageIndex, this.binarize, this.rng);
   }
+}
+
+/**
+ * The images `imageIndex` of `data` as float32 [n, 28, 28] in [0, 1], binarised as `binarize` says
+ * ('bernoulli' draws from `rng`).
+ */
+export function imagePixels(data: OmniglotSplit, imageIndex: ArrayLike<number>, binarize: Binarize, rng: Rng): Float32Array {
+  const src = data.images;
+  const out = new Float32Array(imageIndex.length * IMAGE_PIXELS);
+  const lut = binarize === 'none' ? NONE : THRESHOLD;
+  for (let i = 0; i < imageIndex.length; i++) {
+    const s = imageIndex[i] * IMAGE_PIXELS;
+    const o = i * IMAGE_PIXELS;
+    for (let p = 0; p < IMAGE_PIXELS; p++) {
+      const v = src[s + p];
+      // Pixels 0 and 255 are certain under Bernoulli(v/255), so they cost no random numbers.
+      if (binarize === 'bernoulli' && v !== 0 && v !== 255) out[o + p] = rng.nextFloat() * 255 < v ? 1 : 0;
+      else out[o + p] = lut[v];
+    }
+  }
+  return out;
 }
 
 const NONE = Float32Array.from({ length: 256 }, (_, v) => v / 255);

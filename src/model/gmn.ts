@@ -2,7 +2,7 @@
 // with its gradient, computed for every position of every episode at once.
 import { parameterVar, Tape, Var } from '../autograd.js';
 import type { DeviceOption } from '../backend.js';
-import { checkOneOf, typeError, rangeError } from '../errors.js';
+import { checkInteger, checkOneOf, typeError, rangeError } from '../errors.js';
 import { loadBinding, type DeviceName, type NativeBinding, type NativeTensor } from '../native/binding.js';
 import { FEATURES, IMAGE_SIDE, PIXELS, resolveConfig, type GMNConfig } from './config.js';
 import { Layers } from './layers.js';
@@ -28,7 +28,47 @@ export interface LossResult {
   terms: Float32Array;
 }
 
+type Gaussian = { mu: Var; pre: Var };
+
+/** Per-row values of whole episodes that do not depend on z (`GMN.episodeStats`). */
+export interface EpisodeStats {
+  episodes: number;
+  /** Images per episode. */
+  length: number;
+  /** The images, [episodes, length, 784]. */
+  x: Float32Array;
+  /** The encoder's embedding, [episodes * length, 288]. */
+  psi: Float32Array;
+  /** mu and pre-sigma (sigma = softplus(clip(pre, -10, 10))) of q(z | x_t, x_<t), each [rows, latent]. */
+  q: { mu: Float32Array; pre: Float32Array };
+  /** The same of the conditional prior p(z | x_<t). */
+  prior: { mu: Float32Array; pre: Float32Array };
+}
+
+export interface SampleEpisodesOptions {
+  /** Which episodes of the stats, by index. Default: all. */
+  episodes?: number[];
+  /** Samples of z per row. */
+  samples: number;
+  /** The standard normal noise of the samples: given, or drawn natively from (seed, offset). */
+  noise: Noise;
+  /** Draw z from q(z | x_t, x_<t) (importance sampling, reconstructions) or p(z | x_<t) (generation). Default 'posterior'. */
+  from?: 'posterior' | 'prior';
+  /** Also return the logits, [rows, 784]. Default false. */
+  logits?: boolean;
+}
+
+/** The number of 28x28 images in x; throws unless x is a Float32Array of whole images. */
+function checkImages(name: string, x: unknown): number {
+  if (!(x instanceof Float32Array)) throw typeError(name, 'a Float32Array of 28x28 images', x);
+  if (x.length === 0 || x.length % PIXELS !== 0) throw rangeError(name, 'a non-zero multiple of 784 values (images of 28x28)', x.length);
+  return x.length / PIXELS;
+}
+
+type Net = { tape: Tape; L: Layers; p: (name: string) => Var; has: (name: string) => boolean; lin: (input: Var, name: string) => Var };
+
 type Reader = {
+  values: Var;
   keys: Var;
   h0: Var;
   pseudoKeys: Var | null;
@@ -51,11 +91,25 @@ export class GMN {
   readonly params: Parameters;
   private readonly b: NativeBinding;
 
-  constructor(config: Partial<GMNConfig> = {}, options: GMNOptions = {}, params?: Parameters) {
+  /** What the file a model was loaded from says of its training (`loadModel`); empty for a new model. */
+  info: Record<string, unknown> = {};
+
+  /**
+   * A new model, initialised as the paper's from `options.seed`, or holding `values` (every
+   * parameter by name, as `parameterSpecs(config)` lists them).
+   */
+  constructor(config: Partial<GMNConfig> = {}, options: GMNOptions = {}, values?: Map<string, Float32Array>) {
     this.config = resolveConfig(config);
     this.device = modelDevice(options.device);
     this.b = loadBinding();
-    this.params = params ?? Parameters.initialise(parameterSpecs(this.config), this.b, this.device, options.seed ?? 0);
+    const specs = parameterSpecs(this.config);
+    this.params = values
+      ? new Parameters(specs, this.b, this.device, (spec) => {
+          const v = values.get(spec.name);
+          if (!v) throw new Error(`gmn: no value given for parameter ${spec.name}`);
+          return v;
+        })
+      : Parameters.initialise(specs, this.b, this.device, options.seed ?? 0);
   }
 
   /** Rows of a batch: episodes x positions. */
@@ -87,10 +141,107 @@ export class GMN {
     }
   }
 
+  /** psi, the encoder's 288-d embedding, of n images x [n, 784] (pixels in [0, 1]): [n, 288]. */
+  async embed(x: Float32Array): Promise<Float32Array> {
+    const n = checkImages('x', x);
+    return this.run(async (tape) => {
+      const net = this.net(tape);
+      const psi = this.encode(net.L, tape.constant(x, [n, 1, IMAGE_SIDE, IMAGE_SIDE]), net.p);
+      await tape.sync();
+      return psi.value.read();
+    });
+  }
+
+  /**
+   * What does not depend on z, for `episodes` whole episodes x [episodes, length, 784]: per row, psi
+   * and the Gaussians of q(z | x_t, x_<t) and p(z | x_<t). Computed once per episode, however many
+   * samples of z `sampleEpisodes` draws from it later.
+   */
+  async episodeStats(x: Float32Array, episodes: number): Promise<EpisodeStats> {
+    const rows = checkImages('x', x);
+    checkInteger('episodes', episodes, 1);
+    if (rows % episodes !== 0) throw rangeError('x', `a whole number of images per episode (${episodes} episodes)`, x.length);
+    return this.run(async (tape) => {
+      const net = this.net(tape);
+      const psi = this.encode(net.L, tape.constant(x, [rows, 1, IMAGE_SIDE, IMAGE_SIDE]), net.p);
+      const q = this.posterior(net, this.reader(net, 'shared', psi), psi, episodes);
+      const prior = this.prior(net, this.reader(net, 'prior', psi), episodes);
+      await tape.sync();
+      const [psiV, muQ, preQ, muP, preP] = await Promise.all([psi, q.mu, q.pre, prior.mu, prior.pre].map((v) => v.value.read()));
+      return { episodes, length: rows / episodes, x, psi: psiV, q: { mu: muQ, pre: preQ }, prior: { mu: muP, pre: preP } };
+    });
+  }
+
+  /**
+   * Draws `samples` values of z for every row of the chosen episodes of `stats` (z = mu + sigma *
+   * noise, from q or from the prior) and decodes them, each sample reading the memory of its own
+   * episode. Rows come out episode-major, then sample, then position: row (i * samples + s) * length
+   * + t is sample s of position t of episode `episodes[i]`. Returns per row the ELBO terms
+   * [log p(x_t | z, x_<t), log p(z | x_<t), log q(z | x_<=t)] and, when asked, the Bernoulli logits.
+   */
+  async sampleEpisodes(stats: EpisodeStats, options: SampleEpisodesOptions): Promise<{ terms: Float32Array; logits?: Float32Array }> {
+    const { length } = stats;
+    const chosen = options.episodes ?? [...Array(stats.episodes).keys()];
+    chosen.forEach((e, i) => checkInteger(`options.episodes[${i}]`, e, 0, stats.episodes - 1));
+    const samples = checkInteger('options.samples', options.samples, 1);
+    const from = checkOneOf('options.from', options.from ?? 'posterior', ['posterior', 'prior'] as const);
+    const rows = chosen.length * samples * length;
+    const Z = this.config.latent;
+    const tile = (a: Float32Array, width: number) => {
+      const out = new Float32Array(rows * width);
+      let at = 0;
+      for (const e of chosen) {
+        const block = a.subarray(e * length * width, (e + 1) * length * width);
+        for (let s = 0; s < samples; s++, at += block.length) out.set(block, at);
+      }
+      return out;
+    };
+    return this.run(async (tape) => {
+      const net = this.net(tape);
+      const c = (a: Float32Array, width: number) => tape.constant(tile(a, width), [rows, width]);
+      const psi = c(stats.psi, FEATURES);
+      const q = { mu: c(stats.q.mu, Z), pre: c(stats.q.pre, Z) };
+      const prior = { mu: c(stats.prior.mu, Z), pre: c(stats.prior.pre, Z) };
+      const source = from === 'posterior' ? q : prior;
+      const z = net.L.gaussianSample(source.mu, source.pre, this.noise(tape, options.noise, [rows, Z]));
+      const logits = this.likelihood(net, this.reader(net, 'shared', psi), z, chosen.length * samples);
+      const { terms } = net.L.elbo(logits, c(stats.x, PIXELS), z, q, prior, tape.constant(new Float32Array(rows), [rows]));
+      await tape.sync();
+      return { terms: await terms.read(), ...(options.logits ? { logits: await logits.value.read() } : {}) };
+    });
+  }
+
+  /** Runs forward-only work on a tape of its own and frees the tape's tensors afterwards. */
+  private async run<R>(work: (tape: Tape) => Promise<R>): Promise<R> {
+    const tape = new Tape(this.b, this.device);
+    try {
+      return await work(tape);
+    } finally {
+      tape.dispose();
+    }
+  }
+
   private build(tape: Tape, x: Float32Array, noise: Noise): { loss: Var; terms: NativeTensor } {
     const c = this.config;
     const { rows } = this;
-    const B = c.batchSize, T = c.episodeLength, Z = c.latent;
+    const B = c.batchSize, T = c.episodeLength;
+    const net = this.net(tape);
+    const images = tape.constant(x, [rows, 1, IMAGE_SIDE, IMAGE_SIDE]);
+    const psi = this.encode(net.L, images, net.p);
+    const shared = this.reader(net, 'shared', psi);
+    const q = this.posterior(net, shared, psi, B);
+    const z = net.L.gaussianSample(q.mu, q.pre, this.noise(tape, noise, [rows, c.latent]));
+    const prior = this.prior(net, this.reader(net, 'prior', psi), B);
+    const logits = this.likelihood(net, shared, z, B);
+
+    const weight = new Float32Array(rows);
+    for (let row = 0; row < rows; row++) weight[row] = c.conditional && row % T < c.maxClasses ? 0 : 1 / B;
+    const pixels = tape.reshape(images, [rows, PIXELS]);
+    return net.L.elbo(logits, pixels, z, q, prior, tape.constant(weight, [rows]));
+  }
+
+  /** The layers of a tape and the model's parameters as variables on it. */
+  private net(tape: Tape): Net {
     const L = new Layers(tape);
     const vars = new Map<string, Var>();
     for (const [name, value] of this.params.values) vars.set(name, parameterVar(value, this.params.grads.get(name)!));
@@ -101,11 +252,14 @@ export class GMN {
     };
     const has = (name: string) => vars.has(name);
     const lin = (input: Var, name: string) => L.linear(input, p(`${name}.weight`), p(`${name}.bias`));
+    return { tape, L, p, has, lin };
+  }
 
-    const images = tape.constant(x, [rows, 1, IMAGE_SIDE, IMAGE_SIDE]);
-    const psi = this.encode(L, images, p);
-
-    const reader = (r: string): Reader => ({
+  /** A reader's memory over `psi` (rows of whole episodes) and its parameters. */
+  private reader(net: Net, r: 'shared' | 'prior', psi: Var): Reader {
+    const { L, p, has } = net;
+    return {
+      values: psi,
       keys: L.linearPrelu(psi, p(`${r}.key.weight`), p(`${r}.key.bias`), p(`${r}.key.slope`)),
       h0: p(`${r}.h0`),
       pseudoKeys: has(`${r}.pseudo.key`) ? p(`${r}.pseudo.key`) : null,
@@ -117,52 +271,55 @@ export class GMN {
         bCand: p(`${r}.gru.cand.bias`),
         slope: p(`${r}.gru.cand.slope`),
       },
-    });
-    const pseudoPositions = c.conditional ? 1 : T;
-    // K hops of matching (K = 0: average matching), each followed by a GRU update of the state h.
-    const read = (R: Reader, hops: number, query: (h: Var) => Var, strength: string) => {
-      let h = L.broadcastRows(R.h0, rows);
-      let r: Var | null = null;
-      for (let k = 0; k < Math.max(hops, 1); k++) {
-        const memory = { values: psi, pseudoKeys: R.pseudoKeys, pseudoValues: R.pseudoValues };
-        r =
-          hops === 0
-            ? L.attention({ ...memory, query: null, keys: null, strength: null }, B, 'average', pseudoPositions)
-            : L.attention({ ...memory, query: query(h), keys: R.keys, strength: lin(h, strength) }, B, c.similarity, pseudoPositions);
-        h = L.gru(L.concat([r, h]), h, R.gru);
-      }
-      return { r: r!, h };
     };
-
-    const shared = reader('shared');
-    const prior = reader('prior');
-
-    // recognition q(z | x_t, x_<t)
-    const q = read(shared, c.hops, (h) => lin(L.concat([h, psi]), 'rec.query'), 'rec.strength');
-    const recInput = L.concat([psi, q.r, q.h]);
-    const muQ = lin(recInput, 'rec.mu');
-    const preQ = lin(recInput, 'rec.sigma');
-    const eps = this.noise(tape, noise, rows * Z);
-    const z = L.gaussianSample(muQ, preQ, eps);
-
-    // prior p(z | x_<t)
-    const pr = read(prior, c.priorHops, (h) => lin(h, 'prior.query'), 'prior.strength');
-    const hidden = L.linearPrelu(L.concat([pr.r, pr.h]), p('prior.hidden.weight'), p('prior.hidden.bias'), p('prior.hidden.slope'));
-    const muP = lin(hidden, 'prior.mu');
-    const preP = lin(hidden, 'prior.sigma');
-
-    // likelihood p(x_t | z, x_<t)
-    const g = read(shared, c.hops, (h) => lin(L.concat([h, z]), 'gen.query'), 'gen.strength');
-    const logits = this.decode(L, L.concat([z, g.r, g.h]), p);
-
-    const weight = new Float32Array(rows);
-    for (let row = 0; row < rows; row++) weight[row] = c.conditional && row % T < c.maxClasses ? 0 : 1 / B;
-    const pixels = tape.reshape(images, [rows, PIXELS]);
-    return L.elbo(logits, pixels, z, { mu: muQ, pre: preQ }, { mu: muP, pre: preP }, tape.constant(weight, [rows]));
   }
 
-  private noise(tape: Tape, noise: Noise, size: number): Var {
-    const shape = [this.rows, this.config.latent];
+  /**
+   * K hops of matching over the reader's memory (K = 0: average matching), each followed by a GRU
+   * update of the state h. Rows are `episodes` whole episodes; row t of an episode reads rows s < t.
+   */
+  private read(net: Net, R: Reader, episodes: number, hops: number, query: (h: Var) => Var, strength: string) {
+    const { L, lin } = net;
+    const rows = R.values.shape[0];
+    const pseudoPositions = this.config.conditional ? 1 : rows / episodes;
+    let h = L.broadcastRows(R.h0, rows);
+    let r: Var | null = null;
+    for (let k = 0; k < Math.max(hops, 1); k++) {
+      const memory = { values: R.values, pseudoKeys: R.pseudoKeys, pseudoValues: R.pseudoValues };
+      r =
+        hops === 0
+          ? L.attention({ ...memory, query: null, keys: null, strength: null }, episodes, 'average', pseudoPositions)
+          : L.attention({ ...memory, query: query(h), keys: R.keys, strength: lin(h, strength) }, episodes, this.config.similarity, pseudoPositions);
+      h = L.gru(L.concat([r, h]), h, R.gru);
+    }
+    return { r: r!, h };
+  }
+
+  /** Recognition q(z | x_t, x_<t): mu and pre-sigma per row. */
+  private posterior(net: Net, shared: Reader, psi: Var, episodes: number): Gaussian {
+    const { L, lin } = net;
+    const q = this.read(net, shared, episodes, this.config.hops, (h) => lin(L.concat([h, psi]), 'rec.query'), 'rec.strength');
+    const input = L.concat([psi, q.r, q.h]);
+    return { mu: lin(input, 'rec.mu'), pre: lin(input, 'rec.sigma') };
+  }
+
+  /** The conditional prior p(z | x_<t). */
+  private prior(net: Net, prior: Reader, episodes: number): Gaussian {
+    const { L, lin, p } = net;
+    const pr = this.read(net, prior, episodes, this.config.priorHops, (h) => lin(h, 'prior.query'), 'prior.strength');
+    const hidden = L.linearPrelu(L.concat([pr.r, pr.h]), p('prior.hidden.weight'), p('prior.hidden.bias'), p('prior.hidden.slope'));
+    return { mu: lin(hidden, 'prior.mu'), pre: lin(hidden, 'prior.sigma') };
+  }
+
+  /** The likelihood p(x_t | z, x_<t): Bernoulli logits [rows, 784]. */
+  private likelihood(net: Net, shared: Reader, z: Var, episodes: number): Var {
+    const { L, lin } = net;
+    const g = this.read(net, shared, episodes, this.config.hops, (h) => lin(L.concat([h, z]), 'gen.query'), 'gen.strength');
+    return this.decode(L, L.concat([z, g.r, g.h]), net.p);
+  }
+
+  private noise(tape: Tape, noise: Noise, shape: number[]): Var {
+    const size = shape[0] * shape[1];
     if (noise instanceof Float32Array) {
       if (noise.length !== size) throw rangeError('noise', `${size} values (rows x latent)`, noise.length);
       return tape.constant(noise, shape);
