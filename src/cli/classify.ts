@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 
 import { classify, classifyTable, CLASSIFY_METHODS, type ClassifyMethod } from '../eval/classify.js';
-import { dataFolder, flagReaders, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar } from './flags.js';
+import { modelVariant } from '../model/load.js';
+import { asFlags, flagReaders, loadDataFlag, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar } from './flags.js';
 
 export const classifyUsage = `usage: gmn classify [--data DIR] [options]
 
@@ -48,13 +49,12 @@ export async function classifyCommand(args: string[]): Promise<number> {
   const episodes = int('episodes', values.episodes, 1) ?? (values.quick ? 100 : 1000);
   const samples = int('samples', values.samples, 1) ?? (values.quick ? 20 : 100);
   const methods = values.methods?.split(',').map((m) => oneOf('methods', m.trim(), CLASSIFY_METHODS) ?? fail('methods', 'likelihood and/or nearest', values.methods!)) as ClassifyMethod[] | undefined;
-  const data = dataFolder('classify', values.data);
+  const split = oneOf('split', values.split, ['evaluation', 'background'] as const);
+  const variant = oneOf('variant', values.variant, ['gmn-binary', 'greyscale'] as const);
   const { model, seed } = await loadModelFlags('classify', values);
   const bar = progressBar('episodes');
-  const result = await classify(model, {
-    data,
-    split: oneOf('split', values.split, ['evaluation', 'background'] as const),
-    variant: oneOf('variant', values.variant, ['gmn-binary', 'greyscale'] as const),
+  const result = await asFlags('classify', async () => classify(model, {
+    data: await loadDataFlag('classify', values.data, split, variant ?? modelVariant(model)),
     ways,
     shots,
     episodes,
@@ -62,7 +62,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
     methods,
     seed,
     onProgress: (p) => bar.update(p.done, p.total),
-  }).finally(() => bar.stop());
+  })).finally(() => bar.stop());
   const table = classifyTable(result);
   const timing = `${result.seconds.toFixed(1)} s`;
   process.stdout.write(`${table}\n${timing}\n`);

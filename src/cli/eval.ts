@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 
 import { evaluate, likelihoodTable, PROTOCOLS, type Protocol } from '../eval/likelihood.js';
-import { dataFolder, flagReaders, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar } from './flags.js';
+import { modelVariant } from '../model/load.js';
+import { asFlags, flagReaders, loadDataFlag, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar } from './flags.js';
 
 export const evalUsage = `usage: gmn eval [--data DIR] [options]
 
@@ -44,20 +45,19 @@ export async function evalCommand(args: string[]): Promise<number> {
   const protocol = oneOf('protocol', values.protocol, ['both', ...PROTOCOLS] as const);
   const episodes = int('episodes', values.episodes, 1) ?? (values.quick ? 100 : 1000);
   const samples = int('samples', values.samples, 1) ?? (values.quick ? 100 : 1000);
-  const data = dataFolder('eval', values.data);
+  const split = oneOf('split', values.split, ['evaluation', 'background'] as const);
+  const variant = oneOf('variant', values.variant, ['gmn-binary', 'greyscale'] as const);
   const { model, seed } = await loadModelFlags('eval', values);
   const bar = progressBar('episodes');
-  const result = await evaluate(model, {
-    data,
-    split: oneOf('split', values.split, ['evaluation', 'background'] as const),
-    variant: oneOf('variant', values.variant, ['gmn-binary', 'greyscale'] as const),
+  const result = await asFlags('eval', async () => evaluate(model, {
+    data: await loadDataFlag('eval', values.data, split, variant ?? modelVariant(model)),
     classes,
     protocols: protocol === undefined || protocol === 'both' ? undefined : [protocol as Protocol],
     episodes,
     samples,
     seed,
     onProgress: (p) => bar.update(p.done, p.total),
-  }).finally(() => bar.stop());
+  })).finally(() => bar.stop());
   const table = likelihoodTable(result);
   const timing = `${result.seconds.toFixed(1)} s, ${Math.round(result.samplesPerSecond)} importance samples (z, x_t) per second`;
   process.stdout.write(`${table}\n${timing}\n`);

@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import cliProgress from 'cli-progress';
 
 import { setThreads } from '../backend.js';
+import { loadOmniglot, type OmniglotSplit, type OmniglotSplitName, type OmniglotVariant } from '../data/omniglot.js';
 import { loadModel } from '../model/load.js';
 
 /** An error meant for the user of the command line: printed as its message alone, exit code 2. */
@@ -98,5 +99,29 @@ export async function loadModelFlags(command: string, values: { checkpoint?: str
     return { model: await loadModel(values.checkpoint), seed };
   } catch (err) {
     throw new UsageError(`gmn ${command}: --checkpoint: ${(err as Error).message}`);
+  }
+}
+
+/** Loads the split a command reads from --data (or GMN_DATA), with errors that name the flag. */
+export async function loadDataFlag(command: string, dir: string | undefined, split: OmniglotSplitName | undefined, variant: OmniglotVariant): Promise<OmniglotSplit> {
+  const folder = dataFolder(command, dir);
+  try {
+    return await loadOmniglot(folder, split ?? 'evaluation', { variant });
+  } catch (err) {
+    throw new UsageError(`gmn ${command}: --data: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Runs API work for a command; an argument error from the API (which names `options.someName`)
+ * becomes a UsageError naming the flag (`--some-name`) instead.
+ */
+export async function asFlags<R>(command: string, work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+    const message = err.message.replace(/\boptions\.([A-Za-z]+)(\[\d+\])?/g, (_, name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new UsageError(`gmn ${command}: ${message}`);
   }
 }

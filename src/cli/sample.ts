@@ -3,14 +3,13 @@
 import { writeFileSync } from 'node:fs';
 
 import { imagePixels } from '../data/sampler.js';
-import { loadOmniglot } from '../data/omniglot.js';
 import { Rng } from '../data/rng.js';
 import { generate, gridRows } from '../eval/generate.js';
 import { imageGrid, loadImage } from '../eval/images.js';
 import { binarizeOf } from '../eval/likelihood.js';
 import { modelVariant } from '../model/load.js';
 import { PIXELS } from '../model/config.js';
-import { flagReaders, loadModelFlags, modelFlags, modelUsage, parseFlags, UsageError } from './flags.js';
+import { asFlags, flagReaders, loadDataFlag, loadModelFlags, modelFlags, modelUsage, parseFlags, UsageError } from './flags.js';
 
 export const sampleUsage = `usage: gmn sample --out grid.png [--support a.png ...] [options]
 
@@ -67,7 +66,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
     const k = shots ?? 5;
     if (k > T - 1) throw new UsageError(`gmn sample: --shots needs an integer from 0 to ${T - 1} (the model was trained on episodes of ${T}), not "${k}"`);
     const variant = modelVariant(model);
-    const split = await loadOmniglot(values.data, oneOf('split', values.split, ['evaluation', 'background'] as const) ?? 'evaluation', { variant });
+    const split = await loadDataFlag('sample', values.data, oneOf('split', values.split, ['evaluation', 'background'] as const), variant);
     if (character >= split.characters.length) throw new UsageError(`gmn sample: --character needs an index below ${split.characters.length} (the characters of the ${split.split} split), not "${character}"`);
     const { first, count } = split.imagesOfCharacter(character);
     if (k > count) throw new UsageError(`gmn sample: --shots needs at most ${count} (the drawers of character ${character}), not "${k}"`);
@@ -85,7 +84,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
     }
   }
   if (values.reconstruct && support.length === 0) throw new UsageError('gmn sample: --reconstruct needs supports (--support FILE or --data with --character)');
-  const result = await generate(model, { support, n, seed, output: values.binary ? 'binary' : 'mean', reconstruct: values.reconstruct ?? false });
+  const result = await asFlags('sample', async () => generate(model, { support, n, seed, output: values.binary ? 'binary' : 'mean', reconstruct: values.reconstruct ?? false }));
   writeFileSync(values.out, await imageGrid(gridRows(result), scale, result.k > 0));
   if (values.json) {
     const images = (a: Float32Array) => Array.from({ length: a.length / PIXELS }, (_, i) => Array.from(a.subarray(i * PIXELS, (i + 1) * PIXELS)));
