@@ -2,12 +2,12 @@
 // names the flag, a non-zero exit and no stack trace.
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
 import { GMN } from '../src/model/gmn.js';
-import { saveWeights } from '../src/model/load.js';
+import { DEFAULT_MODEL, saveWeights } from '../src/model/load.js';
 import { dataTest, tempDir } from './helpers/data.js';
 
 const cli = (args: string[]) => {
@@ -54,6 +54,18 @@ test('gmn sample writes a grid from image files and unconditional samples', asyn
   t.is(json.images.length, 6);
   t.is(cli(['sample', '--checkpoint', weights, '--n', '3', '--binary', '--out', out]).code, 0);
   t.is(cli(['sample', '--help']).code, 0);
+});
+
+const hasDefault = existsSync(DEFAULT_MODEL);
+(hasDefault ? test : test.skip)(`gmn sample with the default model, no data folder${hasDefault ? '' : ' (skipped: models/default.safetensors is not in this checkout)'}`, async (t) => {
+  const { dir } = await fixtures(t);
+  const env = { ...process.env, GMN_DATA: '' };
+  const run = (args: string[]) => spawnSync(process.execPath, ['--import=tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env });
+  const a = run(['sample', '--out', join(dir, 'u.png'), '--n', '4']);
+  t.is(a.status, 0, a.stderr);
+  const b = run(['sample', '--support', join(dir, 'a.png'), '--out', join(dir, 's.png'), '--n', '4']);
+  t.is(b.status, 0, b.stderr);
+  t.is((await sharp(join(dir, 's.png')).metadata()).height, 2 * 112 + 3 * 2 + 6);
 });
 
 test('gmn sample, eval, classify: bad input is one line naming the flag', async (t) => {

@@ -3,6 +3,7 @@ import { classifyCommand } from './classify.js';
 import { doctor } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { UsageError } from './flags.js';
+import { exportWeightsCommand } from './weights.js';
 import { importCommand } from './import.js';
 import { plotCommand } from './plot.js';
 import { sampleCommand } from './sample.js';
@@ -18,6 +19,7 @@ commands:
   sample --out grid.png [--support F]  new images of a character from a few examples (default model)
   eval [--data DIR]                    log p(x_t | x_<t) per number of shots, importance-sampled
   classify [--data DIR]                N-way k-shot classification accuracy
+  export-weights CHECKPOINT --out F    the weights of a training checkpoint alone
 
 Commands that use a model take --checkpoint FILE; without it they use the default model.
 `;
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(args);
     case 'classify':
       return classifyCommand(args);
+    case 'export-weights':
+      return exportWeightsCommand(args);
     case undefined:
     case 'help':
     case '--help':

@@ -27,6 +27,7 @@ writes a PNG grid: the supports on the top row, the samples below.
   --binary                binary samples instead of the Bernoulli means
   --reconstruct           reconstruct each support from q(z | x_t, x_<t) instead (n rows)
   --scale S               pixels per image pixel in the PNG                  4
+  --columns C             samples per row of the grid                        10
   --json FILE             also write the 28x28 arrays as JSON
 ${modelUsage}`;
 
@@ -43,6 +44,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
     binary: { type: 'boolean' },
     reconstruct: { type: 'boolean' },
     scale: { type: 'string' },
+    columns: { type: 'string' },
     json: { type: 'string' },
   });
   if (values.help) {
@@ -53,6 +55,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
   if (!values.out) throw new UsageError('gmn sample: --out FILE is required (where to write the PNG grid)');
   const n = int('n', values.n, 1, 10000) ?? 20;
   const scale = int('scale', values.scale, 1, 64) ?? 4;
+  const columns = int('columns', values.columns, 1, 1000) ?? 10;
   const shots = int('shots', values.shots, 0, 1000);
   const character = int('character', values.character, 0);
   const { model, seed } = await loadModelFlags('sample', values);
@@ -85,7 +88,7 @@ export async function sampleCommand(args: string[]): Promise<number> {
   }
   if (values.reconstruct && support.length === 0) throw new UsageError('gmn sample: --reconstruct needs supports (--support FILE or --data with --character)');
   const result = await asFlags('sample', async () => generate(model, { support, n, seed, output: values.binary ? 'binary' : 'mean', reconstruct: values.reconstruct ?? false }));
-  writeFileSync(values.out, await imageGrid(gridRows(result), scale, result.k > 0));
+  writeFileSync(values.out, await imageGrid(gridRows(result, columns), scale, result.k > 0));
   if (values.json) {
     const images = (a: Float32Array) => Array.from({ length: a.length / PIXELS }, (_, i) => Array.from(a.subarray(i * PIXELS, (i + 1) * PIXELS)));
     writeFileSync(values.json, JSON.stringify({ k: result.k, n: result.n, reconstruct: result.reconstruct, support: images(result.support), images: images(result.images) }) + '\n');
