@@ -1,86 +1,77 @@
-// Line charts as PNG (encoded by pngjs), for training curves: axes, ticks with numeric labels in a
-// small built-in bitmap font, one colour per series.
-import { PNG } from 'pngjs';
+// Plots of a training run: Vega-Lite specs, compiled and rendered to SVG by Vega, rasterised to
+// PNG by resvg.
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
 
-export interface Series {
-  name: string;
-  points: Array<[number, number]>;
-  /** RGB. */
-  color: [number, number, number];
+/** One metrics record of metrics.jsonl: a step's loss, or a validation's ELBO per position. */
+export interface MetricsRecord {
+  step: number;
+  loss?: number;
+  validation?: number[];
 }
 
-// 3x5 glyphs for tick labels: each row is 3 bits, most significant bit on the left.
-const GLYPHS: Record<string, number[]> = {
-  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
-  '.': [0, 0, 0, 0, 2], '-': [0, 0, 7, 0, 0], k: [4, 5, 6, 5, 5], e: [0, 7, 7, 4, 7],
-};
-
-/** Round numbers spanning [lo, hi]. */
-function ticks(lo: number, hi: number, count = 5): number[] {
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
+export interface Figure {
+  svg: string;
+  png: Buffer;
 }
 
-function label(v: number): string {
-  if (Math.abs(v) >= 1000 && v % 1000 === 0) return `${v / 1000}k`;
-  return Number.isInteger(v) ? String(v) : v.toPrecision(3).replace(/0+$/, '');
+const WIDTH = 720, HEIGHT = 360;
+
+async function render(spec: TopLevelSpec): Promise<Figure> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const png = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'zoom', value: 2 }, background: 'white' })
+    .render()
+    .asPng();
+  return { svg, png: Buffer.from(png) };
 }
 
-export function linePlotPng(series: Series[], width = 800, height = 400): Buffer {
-  const png = new PNG({ width, height });
-  png.data.fill(255);
-  const set = (x: number, y: number, [r, g, b]: [number, number, number]) => {
-    if (x < 0 || y < 0 || x >= width || y >= height) return;
-    const i = 4 * (Math.round(y) * width + Math.round(x));
-    png.data[i] = r;
-    png.data[i + 1] = g;
-    png.data[i + 2] = b;
-    png.data[i + 3] = 255;
-  };
-  const text = (s: string, x: number, y: number, scale = 2) => {
-    for (const ch of s) {
-      const rows = GLYPHS[ch] ?? [0, 0, 0, 0, 0];
-      rows.forEach((bits, r) => {
-        for (let c = 0; c < 3; c++)
-          if (bits & (4 >> c)) for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) set(x + c * scale + dx, y + r * scale + dy, [0, 0, 0]);
-      });
-      x += 4 * scale;
-    }
-  };
-  const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
-  if (all.length === 0) return PNG.sync.write(png);
-  let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
-  let [y0, y1] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
-  if (x1 === x0) x1 = x0 + 1;
-  if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
-  const pad = (y1 - y0) * 0.05;
-  [y0, y1] = [y0 - pad, y1 + pad];
-  const left = 70, right = 20, top = 20, bottom = 40;
-  const px = (x: number) => left + ((x - x0) / (x1 - x0)) * (width - left - right);
-  const py = (y: number) => height - bottom - ((y - y0) / (y1 - y0)) * (height - top - bottom);
-  const grey: [number, number, number] = [200, 200, 200];
-  for (const v of ticks(y0, y1)) {
-    for (let x = left; x < width - right; x += 2) set(x, py(v), grey);
-    text(label(v), 4, py(v) - 5);
-  }
-  for (const v of ticks(x0, x1)) {
-    for (let y = top; y < height - bottom; y += 2) set(px(v), y, grey);
-    text(label(v), px(v) - 8, height - bottom + 8);
-  }
-  for (let x = left; x < width - right; x++) set(x, height - bottom, [0, 0, 0]);
-  for (let y = top; y < height - bottom; y++) set(left, y, [0, 0, 0]);
-  for (const s of series) {
-    const pts = s.points.filter(([, y]) => Number.isFinite(y));
-    for (let i = 1; i < pts.length; i++) {
-      const [ax, ay, bx, by] = [px(pts[i - 1][0]), py(pts[i - 1][1]), px(pts[i][0]), py(pts[i][1])];
-      const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay)));
-      for (let k = 0; k <= n; k++) set(ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n, s.color);
-    }
-  }
-  return PNG.sync.write(png);
+const base = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  width: WIDTH,
+  height: HEIGHT,
+  background: 'white',
+  config: { font: 'DejaVu Sans', title: { fontSize: 16 }, axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { labelFontSize: 12, titleFontSize: 13, labelLimit: 400 } },
+} as const;
+
+/** The training loss per step, raw and as a running mean over `window` steps. */
+export function lossFigure(records: MetricsRecord[], window: number): Promise<Figure> {
+  const losses = records.filter((r) => r.loss !== undefined) as Required<Pick<MetricsRecord, 'step' | 'loss'>>[];
+  const values: { step: number; loss: number; series: string }[] = [];
+  let sum = 0;
+  losses.forEach((r, k) => {
+    sum += r.loss;
+    if (k >= window) sum -= losses[k - window].loss;
+    values.push({ step: r.step, loss: r.loss, series: 'loss of the step' });
+    values.push({ step: r.step, loss: sum / Math.min(k + 1, window), series: `mean of the last ${window} steps` });
+  });
+  return render({
+    ...base,
+    title: 'Training loss (minus the ELBO of an episode)',
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.5, clip: true },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'training step' },
+      y: { field: 'loss', type: 'quantitative', title: 'loss (nats per episode)', scale: { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null, scale: { range: ['#b4c8e6', '#143ca0'] }, legend: { orient: 'top-right' } },
+    },
+  });
+}
+
+/** The validation ELBO of every position t (the t-shot bound) per validation step. */
+export function validationFigure(records: MetricsRecord[]): Promise<Figure> {
+  const values = records.filter((r) => r.validation).flatMap((r) => r.validation!.map((elbo, t) => ({ step: r.step, elbo, shots: t })));
+  return render({
+    ...base,
+    title: 'Validation ELBO of position t given the t images before it',
+    data: { values },
+    mark: { type: 'line', point: true, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'training step' },
+      y: { field: 'elbo', type: 'quantitative', title: 'ELBO (nats per image)', scale: { zero: false } },
+      color: { field: 'shots', type: 'ordinal', title: 'shots t', scale: { scheme: 'viridis' } },
+    },
+  });
 }

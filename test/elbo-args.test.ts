@@ -125,7 +125,7 @@ const cases: Case[] = [
   ['adamUpdate with m[0] the same tensor as params[0]', adam({ m: withAt(m, 0, params[0]) }), TypeError, 'params[0]'],
   ['adamUpdate with a parameter listed twice', adam({ params: [params[0], params[0]], grads: [grads[0], grads[0]], m: [m[0], T([2, 3])], v: [v[0], T([2, 3])] }), TypeError, 'params[0]'],
   ['adamUpdate with NaN lr', adam({ lr: Number.NaN }), RangeError, 'lr'],
-  ['adamUpdate with lr 0', adam({ lr: 0 }), RangeError, 'lr'],
+  ['adamUpdate with a negative lr', adam({ lr: -1e-3 }), RangeError, 'lr'],
   ['adamUpdate with a string lr', adam({ lr: '0.1' }), TypeError, 'lr'],
   ['adamUpdate with beta1 = 1', adam({ beta1: 1 }), RangeError, 'beta1'],
   ['adamUpdate with a negative beta1', adam({ beta1: -0.1 }), RangeError, 'beta1'],

@@ -183,7 +183,7 @@ Job adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& gr
                 const std::vector<Tensor>& v, double lr, double beta1, double beta2, double eps, double weight_decay,
                 bool decoupled, double step, double grad_scale) {
   const Device dev = check_lists({{"params", params, true}, {"grads", grads, false}, {"m", m, true}, {"v", v, true}});
-  require(std::isfinite(lr) && lr > 0, "lr", "a finite number > 0", lr);
+  require(std::isfinite(lr) && lr >= 0, "lr", "a finite number >= 0", lr);
   require(beta1 >= 0 && beta1 < 1, "beta1", "a number in [0, 1)", beta1);
   require(beta2 >= 0 && beta2 < 1, "beta2", "a number in [0, 1)", beta2);
   require(std::isfinite(eps) && eps > 0, "eps", "a finite number > 0", eps);
@@ -202,7 +202,7 @@ Job adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& gr
 Job sgd_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads, const std::vector<Tensor>& velocity,
                double lr, double momentum, double weight_decay, double grad_scale) {
   const Device dev = check_lists({{"params", params, true}, {"grads", grads, false}, {"velocity", velocity, true}});
-  require(std::isfinite(lr) && lr > 0, "lr", "a finite number > 0", lr);
+  require(std::isfinite(lr) && lr >= 0, "lr", "a finite number >= 0", lr);
   require(momentum >= 0 && momentum < 1, "momentum", "a number in [0, 1)", momentum);
   require(std::isfinite(weight_decay) && weight_decay >= 0, "weightDecay", "a finite number >= 0", weight_decay);
   require(std::isfinite(grad_scale) && grad_scale >= 0, "gradScale", "a finite number >= 0", grad_scale);

@@ -1,5 +1,6 @@
 // `gmn doctor`: which backends this build has, and why CUDA is or is not usable.
 import { loadBinding, type CudaBackendInfo } from '../native/binding.js';
+import { parseFlags } from './flags.js';
 
 function version(v: number | undefined): string {
   if (!v) return 'none';
@@ -22,9 +23,21 @@ export function describeCuda(cuda: CudaBackendInfo): string[] {
   return lines;
 }
 
+export const doctorUsage = `usage: gmn doctor [--json]
+
+Says which backends this build of the addon has, whether each is usable here, and why not.
+
+  --json                  the same as JSON
+`;
+
 export function doctor(args: string[]): number {
+  const { values } = parseFlags('doctor', args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    process.stdout.write(doctorUsage);
+    return 0;
+  }
   const [cpu, cuda] = loadBinding().backends();
-  if (args.includes('--json')) {
+  if (values.json) {
     console.log(JSON.stringify({ node: process.version, backends: [cpu, cuda] }, null, 2));
     return 0;
   }

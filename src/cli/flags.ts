@@ -1,6 +1,8 @@
 // Flag parsing shared by the commands that use a model: node:util parseArgs, with negative numbers
 // accepted as values (so that the flag's own check rejects them), and one-line errors that name
 // the flag and say what to pass.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import cliProgress from 'cli-progress';
@@ -105,6 +107,7 @@ export async function loadModelFlags(command: string, values: { checkpoint?: str
 /** Loads the split a command reads from --data (or GMN_DATA), with errors that name the flag. */
 export async function loadDataFlag(command: string, dir: string | undefined, split: OmniglotSplitName | undefined, variant: OmniglotVariant): Promise<OmniglotSplit> {
   const folder = dataFolder(command, dir);
+  checkBinaryCopy(command, folder, variant, split ?? 'evaluation');
   try {
     return await loadOmniglot(folder, split ?? 'evaluation', { variant });
   } catch (err) {
@@ -124,4 +127,16 @@ export async function asFlags<R>(command: string, work: () => Promise<R>): Promi
     const message = err.message.replace(/\boptions\.([A-Za-z]+)(\[\d+\])?/g, (_, name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     throw new UsageError(`gmn ${command}: ${message}`);
   }
+}
+
+/**
+ * A UsageError when `dir` has the greyscale images but not the gmn-binary copy that `variant`
+ * asks for (gmn import-omniglot makes only the greyscale files).
+ */
+export function checkBinaryCopy(command: string, dir: string, variant: OmniglotVariant, split: OmniglotSplitName): void {
+  if (variant !== 'gmn-binary' || existsSync(join(dir, 'gmn-binary', `${split}.u8`)) || !existsSync(join(dir, `${split}.u8`))) return;
+  throw new UsageError(
+    `gmn ${command}: ${dir} has no gmn-binary/${split}.u8, the paper's binarised copy (gmn import-omniglot makes only the greyscale images); ` +
+      `pass --variant greyscale to use the greyscale images (binarised by Bernoulli draws), or copy the gmn-binary/ folder there`,
+  );
 }

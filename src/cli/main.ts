@@ -1,4 +1,6 @@
 // The `gmn` command line: one file per command.
+import { readFileSync } from 'node:fs';
+
 import { classifyCommand } from './classify.js';
 import { doctor } from './doctor.js';
 import { evalCommand } from './eval.js';
@@ -9,7 +11,7 @@ import { plotCommand } from './plot.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
 
-const usage = `usage: gmn <command> [options]
+const usage = `usage: gmn <command> [options]    (gmn <command> --help, gmn --version)
 
 commands:
   doctor [--json]                      which backends are compiled in and usable, and why
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     case 'train':
       return trainCommand(args);
     case 'plot':
-      return plotCommand(args);
+      return await plotCommand(args);
     case 'sample':
       return sampleCommand(args);
     case 'eval':
@@ -43,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
       return classifyCommand(args);
     case 'export-weights':
       return exportWeightsCommand(args);
+    case '--version':
+    case '-v':
+      console.log(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+      return 0;
     case undefined:
     case 'help':
     case '--help':

@@ -1,56 +1,60 @@
-// `gmn plot RUN_DIR [--out PREFIX]`: draws PREFIX-loss.png (training loss, raw and smoothed) and
-// PREFIX-validation.png (validation ELBO of positions 0, 1, 2, 4 and the last) from metrics.jsonl.
-import { readFileSync, writeFileSync } from 'node:fs';
+// `gmn plot RUN_DIR [--out PREFIX]`: PREFIX-loss.svg/.png (training loss, raw and smoothed) and
+// PREFIX-validation.svg/.png (validation ELBO of every position) from RUN_DIR/metrics.jsonl.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { linePlotPng, type Series } from '../plot.js';
+import { lossFigure, validationFigure, type MetricsRecord } from '../plot.js';
+import { flagReaders, parseFlags, UsageError } from './flags.js';
 
-interface Record {
-  step: number;
-  loss?: number;
-  validation?: number[];
-}
+export const plotUsage = `usage: gmn plot RUN_DIR [--out PREFIX] [--window N]
 
-/** The last record of each step (a resumed run logs some steps twice). */
-export function readMetrics(file: string): Record[] {
-  const byStep = new Map<string, Record>();
+Draws the run's training loss (each step, and a running mean) and the validation ELBO of every
+position t, from RUN_DIR/metrics.jsonl, as SVG and PNG.
+
+  --out PREFIX            writes PREFIX-loss.svg/.png, PREFIX-validation.svg/.png   RUN_DIR/plot
+  --window N              steps in the running mean of the loss                      1% of the steps
+`;
+
+/** The last record of each step (a resumed run of an older gmn could log some steps twice); a partly written last line is ignored. */
+export function readMetrics(file: string): MetricsRecord[] {
+  const byStep = new Map<string, MetricsRecord>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    const r = JSON.parse(line) as Record;
+    let r: MetricsRecord;
+    try {
+      r = JSON.parse(line) as MetricsRecord;
+    } catch {
+      continue;
+    }
     byStep.set(`${r.validation ? 'v' : 'l'}${r.step}`, r);
   }
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
-export function plotCommand(args: string[]): number {
-  const dir = args[0];
-  if (!dir) {
-    console.error('usage: gmn plot RUN_DIR [--out PREFIX]');
-    return 2;
+export async function plotCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('plot', args, { out: { type: 'string' }, window: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    process.stdout.write(plotUsage);
+    return 0;
   }
-  const i = args.indexOf('--out');
-  const prefix = i >= 0 ? args[i + 1] : path.join(dir, 'plot');
-  const records = readMetrics(path.join(dir, 'metrics.jsonl'));
-  const losses = records.filter((r) => r.loss !== undefined).map((r) => [r.step, r.loss!] as [number, number]);
-  const window = Math.max(1, Math.round(losses.length / 100));
-  const smoothed = losses.map(([s], k) => {
-    const part = losses.slice(Math.max(0, k - window + 1), k + 1);
-    return [s, part.reduce((a, p) => a + p[1], 0) / part.length] as [number, number];
-  });
-  writeFileSync(`${prefix}-loss.png`, linePlotPng([
-    { name: 'loss', points: losses, color: [180, 200, 230] },
-    { name: `loss, mean of ${window}`, points: smoothed, color: [20, 60, 160] },
-  ]));
-  const val = records.filter((r) => r.validation);
-  const palette: Array<[number, number, number]> = [[200, 30, 30], [230, 130, 0], [30, 150, 30], [20, 60, 160], [120, 40, 160]];
-  const T = val[0]?.validation?.length ?? 0;
-  const positions = [...new Set([0, 1, 2, 4, T - 1])].filter((t) => t >= 0 && t < T);
-  const series: Series[] = positions.map((t, k) => ({
-    name: `${t}-shot`,
-    points: val.map((r) => [r.step, r.validation![t]] as [number, number]),
-    color: palette[k % palette.length],
-  }));
-  writeFileSync(`${prefix}-validation.png`, linePlotPng(series));
-  console.log(`wrote ${prefix}-loss.png and ${prefix}-validation.png (validation colours: ${positions.map((t, k) => `${t}-shot ${['red', 'orange', 'green', 'blue', 'purple'][k]}`).join(', ')})`);
+  if (positionals.length !== 1) throw new UsageError('gmn plot: pass one RUN_DIR (the folder gmn train wrote; gmn plot --help)');
+  const dir = positionals[0];
+  const file = path.join(dir, 'metrics.jsonl');
+  if (!existsSync(file)) throw new UsageError(`gmn plot: ${file} does not exist; RUN_DIR must be the --out folder of gmn train`);
+  const records = readMetrics(file);
+  const steps = records.filter((r) => r.loss !== undefined).length;
+  if (steps < 2) throw new UsageError(`gmn plot: ${file} has ${steps === 0 ? 'no training steps' : 'one training step'}; a plot needs at least two`);
+  const window = flagReaders('plot').int('window', values.window, 1) ?? Math.max(1, Math.round(steps / 100));
+  const prefix = values.out ?? path.join(dir, 'plot');
+  const written: string[] = [];
+  const save = (name: string, figure: { svg: string; png: Buffer }) => {
+    writeFileSync(`${prefix}-${name}.svg`, figure.svg);
+    writeFileSync(`${prefix}-${name}.png`, figure.png);
+    written.push(`${prefix}-${name}.svg`, `${prefix}-${name}.png`);
+  };
+  save('loss', await lossFigure(records, window));
+  const validations = records.filter((r) => r.validation).length;
+  if (validations > 0) save('validation', await validationFigure(records));
+  console.log(`gmn plot: wrote ${written.join(', ')}${validations === 0 ? ' (no validation records: no validation plot)' : ''}`);
   return 0;
 }

@@ -95,7 +95,7 @@ export interface ElboOps {
    * param -= lr_t * m / (sqrt(v) + eps), with TensorFlow's lr_t = lr sqrt(1 - beta2^step) / (1 - beta1^step)
    * computed in double; when decoupled (AdamW) also param -= lr * weightDecay * param (the
    * pre-update param).
-   * @param lr finite, > 0   @param beta1 in [0, 1)   @param beta2 in [0, 1)   @param eps finite, > 0
+   * @param lr finite, >= 0 (0: the moments advance, the parameters stay)   @param beta1 in [0, 1)   @param beta2 in [0, 1)   @param eps finite, > 0
    * @param weightDecay finite, >= 0   @param step an integer in [1, 2^53)   @param gradScale finite, >= 0
    */
   adamUpdate(
@@ -115,7 +115,7 @@ export interface ElboOps {
   /**
    * One SGD-with-momentum step over every parameter tensor at once (lists as in adamUpdate):
    * g = gradScale * grad + weightDecay * param; velocity = momentum * velocity + g; param -= lr * velocity.
-   * @param lr finite, > 0   @param momentum in [0, 1)   @param weightDecay finite, >= 0   @param gradScale finite, >= 0
+   * @param lr finite, >= 0   @param momentum in [0, 1)   @param weightDecay finite, >= 0   @param gradScale finite, >= 0
    */
   sgdUpdate(
     params: NativeTensor[],

@@ -1,6 +1,6 @@
 // trainGMN(): the paper's training protocol (DESIGN.md section 3) with validation on held-out
 // background characters, checkpoints, exact resumption, progress and cancellation.
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
 import { setThreads } from '../backend.js';
@@ -12,6 +12,7 @@ import type { GMNConfig } from '../model/config.js';
 import { loadBinding, type DeviceName } from '../native/binding.js';
 import { loadCheckpoint, restoreInto, saveCheckpoint } from './checkpoint.js';
 import { Optimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
+import { writeFileAtomic } from './safetensors.js';
 import { checkSchedule, learningRate, paperSchedule, type Schedule } from './schedule.js';
 
 export interface TrainOptions {
@@ -53,8 +54,21 @@ export interface TrainOptions {
   out?: string;
   /** Write a checkpoint every this many steps (and at the end). Default 1000. */
   checkpointEvery?: number;
-  /** Resume from this checkpoint, or `true` for `<out>/checkpoint.safetensors`. Default: start afresh. */
+  /**
+   * Resume from this checkpoint, or `true` for `<out>/checkpoint.safetensors`. The run's options
+   * stored in the checkpoint fill in every option not given; a given option that differs is refused,
+   * except `steps`, `validateEvery`, `checkpointEvery`, `validationBatches`, `onNonFinite` and `data`
+   * (the folder may have moved), which override with a warning. Metrics after the checkpoint's step are
+   * cut from `<out>/metrics.jsonl` before new ones are appended. Default: start afresh.
+   */
   resume?: string | boolean;
+  /**
+   * Start afresh in an `out` folder that already holds a run: its checkpoint and metrics are moved
+   * into `<out>/previous-<time>/` first. Without `force` or `resume`, such a folder is refused.
+   */
+  force?: boolean;
+  /** Called with each warning (an overridden option on resume). Default: console.warn. */
+  onWarning?: (message: string) => void;
   /** Stops training after the current step (a checkpoint is written when `out` is set). */
   signal?: AbortSignal;
   /** Called after every step. */
@@ -113,6 +127,64 @@ function sumTerms(terms: Float32Array, rows: number, batch: number): LossTerms {
   return { logLikelihood: s[0] / batch, logPrior: s[1] / batch, logPosterior: s[2] / batch };
 }
 
+/** The options a checkpoint stores and a resumed run restores (resolved, defaults filled in). */
+const STORED = [
+  'data', 'variant', 'binarize', 'replacement', 'seed', 'steps', 'optimizer', 'schedule', 'maxGradNorm', 'onNonFinite',
+  'validationCharacters', 'validateEvery', 'validationBatches', 'validationClasses', 'checkpointEvery',
+] as const;
+type StoredOptions = Pick<TrainOptions, (typeof STORED)[number]>;
+/** Options a resumed run may change without changing what it computes for the steps already taken. */
+const OVERRIDABLE = new Set<string>(['data', 'steps', 'validateEvery', 'checkpointEvery', 'validationBatches', 'onNonFinite']);
+
+/** The options of a resumed run: the stored ones, with the given ones checked against them. */
+function resumeOptions(given: TrainOptions, stored: StoredOptions | undefined, from: string, warn: (m: string) => void): TrainOptions {
+  if (!stored) return given;
+  const merged: TrainOptions = { ...given };
+  for (const key of STORED) {
+    const saved = stored[key];
+    let value = given[key];
+    if (key === 'optimizer' && value !== undefined) value = resolveOptimizer(value as Partial<OptimizerConfig>);
+    if (value === undefined || JSON.stringify(value) === JSON.stringify(saved)) {
+      (merged as unknown as Record<string, unknown>)[key] = saved;
+    } else if (OVERRIDABLE.has(key)) {
+      warn(`gmn: resuming with ${key} ${JSON.stringify(value)} instead of the run's ${JSON.stringify(saved)}`);
+    } else {
+      throw new Error(`gmn: cannot resume with a different ${key}: ${from} was trained with ${JSON.stringify(saved)}, and ${JSON.stringify(value)} was given; leave it out to keep the run's`);
+    }
+  }
+  return merged;
+}
+
+/** Keeps the metrics of steps up to `step` (and drops a partly written last line). */
+function truncateMetrics(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const kept = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      try {
+        return (JSON.parse(line) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(file, Buffer.from(kept.map((l) => l + '\n').join('')));
+}
+
+/** Refuses a folder that holds a run, unless resuming; with `force`, moves the run aside. */
+function claimRunFolder(out: string, checkpointFile: string, metricsFile: string, force: boolean): void {
+  const present = [checkpointFile, metricsFile].filter((f) => existsSync(f));
+  if (present.length === 0) return;
+  if (!force) {
+    throw new Error(
+      `gmn: ${out} already holds a run (${present.map((f) => path.basename(f)).join(', ')}); resume it (resume: true, gmn train --resume) ` +
+        `or start afresh with force: true (gmn train --force), which moves those files into ${path.join(out, 'previous-<time>')}`,
+    );
+  }
+  const aside = path.join(out, `previous-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(aside);
+  for (const f of present) renameSync(f, path.join(aside, path.basename(f)));
+}
+
 function checkOptions(o: TrainOptions): void {
   if (typeof o !== 'object' || o === null) throw typeError('options', 'an object', o);
   if (typeof o.data !== 'string') throw typeError('options.data', 'the path of an Omniglot folder', o.data);
@@ -130,14 +202,26 @@ function checkOptions(o: TrainOptions): void {
   if (o.resume !== undefined && typeof o.resume !== 'string' && typeof o.resume !== 'boolean')
     throw typeError('options.resume', 'a checkpoint path or true', o.resume);
   if (o.resume === true && !o.out) throw typeError('options.out', 'a run folder (resume: true reads <out>/checkpoint.safetensors)', o.out);
+  if (o.force !== undefined && typeof o.force !== 'boolean') throw typeError('options.force', 'a boolean', o.force);
+  if (o.force && o.resume) throw typeError('options.force', 'false when resuming (force starts afresh)', o.force);
+  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') throw typeError('options.onWarning', 'a function', o.onWarning);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw typeError('options.signal', 'an AbortSignal', o.signal);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'a function', o.onProgress);
   if (o.schedule !== undefined) checkSchedule(o.schedule, 'options.schedule');
 }
 
 /** Trains a GMN; see TrainOptions for every option and its default. */
-export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
+export async function trainGMN(given: TrainOptions): Promise<TrainResult> {
+  checkOptions(given);
+  const checkpointFile = given.out ? path.join(given.out, 'checkpoint.safetensors') : undefined;
+  const metricsFile = given.out ? path.join(given.out, 'metrics.jsonl') : undefined;
+  const resumeFrom = given.resume === true ? checkpointFile : given.resume || undefined;
+  if (resumeFrom && !existsSync(resumeFrom)) throw new Error(`gmn: cannot resume: ${resumeFrom} does not exist`);
+  const ckpt = resumeFrom ? loadCheckpoint(resumeFrom) : undefined;
+  const options = resumeOptions(given, ckpt?.training?.options as StoredOptions | undefined, resumeFrom ?? '', given.onWarning ?? console.warn);
   checkOptions(options);
+  if (options.out && !ckpt) claimRunFolder(options.out, checkpointFile!, metricsFile!, options.force ?? false);
+
   if (options.threads !== undefined) setThreads(options.threads);
   const variant = options.variant ?? 'gmn-binary';
   const seed = options.seed ?? 0;
@@ -146,11 +230,23 @@ export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
   const validateEvery = options.validateEvery ?? 1000;
   const checkpointEvery = options.checkpointEvery ?? 1000;
   const onNonFinite = options.onNonFinite ?? 'stop';
-  const checkpointFile = options.out ? path.join(options.out, 'checkpoint.safetensors') : undefined;
-  const metricsFile = options.out ? path.join(options.out, 'metrics.jsonl') : undefined;
-  const resumeFrom = options.resume === true ? checkpointFile : options.resume || undefined;
-  if (resumeFrom && !existsSync(resumeFrom)) throw new Error(`gmn: cannot resume: ${resumeFrom} does not exist`);
-  const ckpt = resumeFrom ? loadCheckpoint(resumeFrom) : undefined;
+  const stored: StoredOptions = {
+    data: options.data,
+    variant,
+    binarize: options.binarize ?? (variant === 'gmn-binary' ? 'none' : 'bernoulli'),
+    replacement: options.replacement ?? true,
+    seed,
+    steps: totalSteps,
+    optimizer: resolveOptimizer(options.optimizer),
+    schedule,
+    maxGradNorm: options.maxGradNorm,
+    onNonFinite,
+    validationCharacters: options.validationCharacters,
+    validateEvery,
+    validationBatches: options.validationBatches ?? 5,
+    validationClasses: options.validationClasses ?? 1,
+    checkpointEvery,
+  };
 
   const data = await loadOmniglot(options.data, 'background', { variant });
   const split = splitValidation(data, { validationCharacters: options.validationCharacters, seed });
@@ -161,15 +257,15 @@ export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
   }
   const model = new GMN(ckpt?.config ?? options.model ?? {}, { device: options.device, seed });
   const c = model.config;
-  const optimizer = new Optimizer(resolveOptimizer(ckpt?.optimizer?.config ?? options.optimizer), model.params, loadBinding());
+  const optimizer = new Optimizer(ckpt?.optimizer?.config ?? (stored.optimizer as OptimizerConfig), model.params, loadBinding());
   const samplerOptions = {
     data,
     characters: split.train,
     episodeLength: c.episodeLength,
     maxClasses: c.maxClasses,
     batchSize: c.batchSize,
-    replacement: options.replacement ?? true,
-    binarize: options.binarize ?? (variant === 'gmn-binary' ? 'none' : 'bernoulli'),
+    replacement: stored.replacement!,
+    binarize: stored.binarize!,
     seed,
   } as const;
   const sampler = new EpisodeSampler(samplerOptions);
@@ -180,6 +276,7 @@ export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
     sampler.setState(state, 'checkpoint sampler state');
   }
   if (options.out) mkdirSync(options.out, { recursive: true });
+  if (ckpt && metricsFile) truncateMetrics(metricsFile, ckpt.optimizer?.step ?? 0);
   const log = (record: Record<string, unknown>) => {
     if (metricsFile) appendFileSync(metricsFile, JSON.stringify(record) + '\n');
   };
@@ -190,10 +287,10 @@ export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
   const b = loadBinding();
 
   const validate = async (step: number): Promise<ValidationResult> => {
-    const val = new EpisodeSampler({ ...samplerOptions, characters: split.validation, maxClasses: options.validationClasses ?? 1, seed: seed + 1 });
+    const val = new EpisodeSampler({ ...samplerOptions, characters: split.validation, maxClasses: stored.validationClasses, seed: seed + 1 });
     const T = c.episodeLength;
     const sums = new Array<number>(T).fill(0);
-    const batches = options.validationBatches ?? 5;
+    const batches = stored.validationBatches!;
     for (let i = 0; i < batches; i++) {
       const { terms } = await model.loss(val.next().images, { seed: (noiseSeed ^ 0x5bd1e995) >>> 0, offset: i * noiseSize }, false);
       for (let r = 0; r < model.rows; r++) sums[r % T] += terms[3 * r] + terms[3 * r + 1] - terms[3 * r + 2];
@@ -202,7 +299,7 @@ export async function trainGMN(options: TrainOptions): Promise<TrainResult> {
   };
   const save = async (step: number) => {
     if (!checkpointFile) return;
-    await saveCheckpoint(checkpointFile, model, optimizer, { step, sampler: sampler.state(), seed, variant });
+    await saveCheckpoint(checkpointFile, model, optimizer, { step, sampler: sampler.state(), seed, variant, options: stored });
   };
 
   let step = optimizer.step;
