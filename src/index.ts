@@ -35,3 +35,8 @@ export { importanceWeights, logMeanExp, perPosition, type NoiseStream } from './
 export { generate, gridRows, type GenerateOptions, type GenerateResult } from './eval/generate.js';
 export { classify, classifyTable, wilson, CLASSIFY_METHODS, type ClassifyMethod, type ClassifyOptions, type ClassifyResult, type ClassifyRow } from './eval/classify.js';
 export { loadImage, decodeImage, imageGrid, type LoadImageOptions } from './eval/images.js';
+export type { NativeTensor, NativeBinding } from './native/binding.js';
+export type { Parameters, Init } from './model/parameters.js';
+export type { NamedArray } from './train/safetensors.js';
+export type { Op } from './ops.js';
+export type { AttentionSimilarity } from './native/ops-attention.js';

@@ -1,7 +1,8 @@
 // The native operations, typed (see NativeBinding in ./native/binding.ts for each contract).
 import { loadBinding, type NativeBinding } from './native/binding.js';
 
-type Op<K extends keyof NativeBinding> = NativeBinding[K];
+/** The type of the native function `K`. */
+export type Op<K extends keyof NativeBinding> = NativeBinding[K];
 
 export const linearForward: Op<'linearForward'> = (...args) => loadBinding().linearForward(...args);
 export const linearBackward: Op<'linearBackward'> = (...args) => loadBinding().linearBackward(...args);

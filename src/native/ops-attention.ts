@@ -25,8 +25,8 @@ export interface AttentionOps {
   /**
    * The causal matching read of `episodes` = B episodes of T = R / B positions each (row r = b*T + t).
    * Row r reads T + P slots: slot s < T is position s of its episode (valid iff s < t: a position sees
-   * only earlier ones) and slot T + p is pseudo-input p (valid iff t < pseudoPositions, an integer in
-   * [0, T]: T = always, 1 = only position 0).
+   * only earlier ones) and slot T + p is pseudo-input p (valid iff t < pseudoPositions, an integer
+   * from 0 to T; T = always, 1 = only position 0).
    *
    * For 'dot', sim = <query[r], key>; for 'cosine', sim = <q, k> / (max(|q|, 1e-8) max(|k|, 1e-8)),
    * key = keys[b*T + s] or pseudoKeys[p]. weights[r] = softmax over the valid slots of
