@@ -40,3 +40,4 @@ export type { Parameters, Init } from './model/parameters.js';
 export type { NamedArray } from './train/safetensors.js';
 export type { Op } from './ops.js';
 export type { AttentionSimilarity } from './native/ops-attention.js';
+export { exportONNX, ONNX_GRAPHS, type OnnxGraph, type ExportOptions } from './onnx/export.js';

@@ -76,7 +76,7 @@ dataTest('gmn train refuses a folder that holds a run; --force moves it aside', 
   const before = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
   const again = train(out, '--steps', '1');
   t.not(again.code, 0);
-  t.regex(again.err, /already holds a run .*--resume.*--force/);
+  t.regex(again.err, /^gmn train: .* already holds a run .*pass --resume to continue it or pass --force to start afresh/);
   t.is(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), before, 'the old metrics are untouched');
   const forced = train(out, '--steps', '1', '--force');
   t.is(forced.code, 0, forced.err);
@@ -96,7 +96,11 @@ dataTest('gmn train --resume restores the stored options, cuts metrics back to t
   writeFileSync(join(out, 'metrics.jsonl'), lines + '{"step":5,"loss":1}\n{"step":6,"loss":1}\n{"step":7,"lo');
   const conflict = gmn(['train', '--out', out, '--resume', '--steps', '8', '--lr', '0.01']);
   t.not(conflict.code, 0);
-  t.regex(conflict.err, /cannot resume with a different schedule/);
+  // the warning about --steps, then the one-line refusal
+  const [warning, refusal, ...rest] = conflict.err.trim().split('\n');
+  t.regex(warning, /resuming with steps 8/);
+  t.regex(refusal, /^gmn train: cannot resume with a different --schedule\/--lr\/--warmup: .*leave the flag out/);
+  t.deepEqual(rest, []);
   const resumed = gmn(['train', '--out', out, '--resume', '--steps', '8', '--threads', '1']);
   t.is(resumed.code, 0, resumed.err);
   t.regex(resumed.err, /resuming with steps 8 instead of the run's 4/);

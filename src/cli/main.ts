@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { classifyCommand } from './classify.js';
 import { doctor } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { UsageError } from './flags.js';
 import { exportWeightsCommand } from './weights.js';
 import { importCommand } from './import.js';
@@ -22,6 +23,7 @@ commands:
   eval [--data DIR]                    log p(x_t | x_<t) per number of shots, importance-sampled
   classify [--data DIR]                N-way k-shot classification accuracy
   export-weights CHECKPOINT --out F    the weights of a training checkpoint alone
+  export --graph G --out F.onnx        an ONNX graph of the model (encoder, sampler, scorer)
 
 Commands that use a model take --checkpoint FILE; without it they use the default model.
 `;
@@ -43,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(args);
     case 'classify':
       return classifyCommand(args);
+    case 'export':
+      return exportCommand(args);
     case 'export-weights':
       return exportWeightsCommand(args);
     case '--version':

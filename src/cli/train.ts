@@ -8,7 +8,27 @@ import { defaultConfig, type GMNConfig } from '../model/config.js';
 import { paperSchedule, type Schedule } from '../train/schedule.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { trainGMN, type TrainOptions } from '../train/train.js';
-import { checkBinaryCopy, flagReaders, parseFlags, UsageError } from './flags.js';
+import { asFlags, checkBinaryCopy, flagReaders, parseFlags, UsageError } from './flags.js';
+
+/** The flags that set each option of trainGMN, for its error messages. */
+const FLAGS: Record<string, string> = {
+  data: '--data', variant: '--variant', binarize: '--variant', replacement: '--no-replacement', seed: '--seed', steps: '--steps',
+  optimizer: '--optimizer/--weight-decay', schedule: '--schedule/--lr/--warmup', maxGradNorm: '--max-grad-norm',
+  onNonFinite: '--skip-non-finite', validateEvery: '--validate-every', checkpointEvery: '--checkpoint-every',
+};
+
+/** trainGMN's errors in the words of the command line: flags instead of option names. */
+async function asTrainFlags<R>(work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (err) {
+    const m = /^gmn: cannot resume with a different (\w+): (.*)$/.exec((err as Error).message);
+    if (m) throw new UsageError(`gmn train: cannot resume with a different ${FLAGS[m[1]] ?? m[1]}: ${m[2].replace('leave it out', 'leave the flag out')}`);
+    if (/already holds a run/.test((err as Error).message)) throw new UsageError(`gmn train: ${(err as Error).message.replace(/^gmn: /, '').replace(/resume it \(resume: true, gmn train --resume\)/, 'pass --resume to continue it').replace(/start afresh with force: true \(gmn train --force\)/, 'pass --force to start afresh')}`);
+    if (/^(Omniglot|Not a folder)/.test((err as Error).message)) throw new UsageError(`gmn train: --data: ${(err as Error).message}`);
+    return asFlags('train', () => Promise.reject(err));
+  }
+}
 
 /** The data folder a run was trained on, as its checkpoint says. */
 function storedData(out: string): string {
@@ -188,7 +208,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     cliProgress.Presets.shades_classic,
   );
   let started = false;
-  const result = await trainGMN({
+  const result = await asTrainFlags(() => trainGMN({
     ...options,
     signal: controller.signal,
     onProgress: (p) => {
@@ -203,7 +223,7 @@ export async function trainCommand(args: string[]): Promise<number> {
         bar.start(p.totalSteps, p.step, { loss: p.loss.toFixed(2), rate: p.stepsPerSecond.toFixed(2) });
       }
     },
-  });
+  }));
   bar.stop();
   console.log(`gmn train: ${result.aborted ? 'stopped' : 'finished'} at step ${result.steps}; last loss ${result.lastLoss.toFixed(3)}` + (result.checkpoint ? `; checkpoint ${result.checkpoint}` : ''));
   return 0;
