@@ -3,9 +3,10 @@
 // except on a dedicated GPU.
 import { evalThroughput } from './eval.js';
 import { gemm } from './gemm.js';
+import { onnxBench } from './onnx.js';
 import { trainStep } from './train-step.js';
 
-const benches: Record<string, () => Promise<void>> = { gemm, 'train-step': trainStep, eval: evalThroughput };
+const benches: Record<string, () => Promise<void>> = { gemm, 'train-step': trainStep, eval: evalThroughput, onnx: onnxBench };
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

@@ -1,0 +1,52 @@
+// The exported encoder and sampler in onnxruntime-node (its default threads, and ours) next to the
+// native forward on the same inputs, batch 1 and 200, in the same run.
+import * as ort from 'onnxruntime-node';
+
+import { getThreads } from '../src/index.js';
+import { Rng } from '../src/data/rng.js';
+import { GMN } from '../src/model/gmn.js';
+import { exportONNX } from '../src/onnx/export.js';
+import { medianSeconds } from './timing.js';
+
+export async function onnxBench(): Promise<void> {
+  const model = new GMN({}, { device: 'cpu', seed: 1 });
+  const rng = new Rng(3);
+  const Z = model.config.latent, k = 5;
+  const images = (n: number) => Float32Array.from({ length: n * 784 }, () => (rng.nextFloat() < 0.15 ? 1 : 0));
+  const sessions = async (graph: 'encoder' | 'sampler') => {
+    const bytes = await exportONNX(model, { graph });
+    return {
+      default: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }),
+      same: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, intraOpNumThreads: getThreads(), interOpNumThreads: 1 }),
+    };
+  };
+  const encoder = await sessions('encoder');
+  const sampler = await sessions('sampler');
+  console.log(`gmn cpu ${getThreads()} threads against onnxruntime-node ${ort.env.versions?.common ?? ''} (default threads / ${getThreads()} threads); ratio > 1: gmn is faster`);
+  console.log('| graph | batch | gmn ms | ort default ms | ort same threads ms | ratio (default) | ratio (same) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const n of [1, 200]) {
+    const x = images(n);
+    const ours = await medianSeconds(() => model.embed(x).then(() => undefined), 5, 1);
+    const feeds = { images: new ort.Tensor('float32', x, [n, 1, 28, 28]) };
+    const d = await medianSeconds(() => encoder.default.run(feeds).then(() => undefined), 5, 1);
+    const s = await medianSeconds(() => encoder.same.run(feeds).then(() => undefined), 5, 1);
+    console.log(`| encoder | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
+  }
+  const support = images(k);
+  for (const n of [1, 200]) {
+    const noise = Float32Array.from({ length: n * Z }, () => rng.nextFloat() - 0.5);
+    // native: the episode [supports, query]; every position of every sample is decoded
+    const episode = new Float32Array((k + 1) * 784);
+    episode.set(support);
+    const ours = await medianSeconds(async () => {
+      const stats = await model.episodeStats(episode, 1);
+      await model.sampleEpisodes(stats, { samples: n, noise: { seed: 1, offset: 0 }, from: 'prior', logits: true });
+    }, 5, 1);
+    const feeds = { support: new ort.Tensor('float32', support, [k, 1, 28, 28]), noise: new ort.Tensor('float32', noise, [n, Z]) };
+    const d = await medianSeconds(() => sampler.default.run(feeds).then(() => undefined), 5, 1);
+    const s = await medianSeconds(() => sampler.same.run(feeds).then(() => undefined), 5, 1);
+    console.log(`| sampler, k = ${k} | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
+  }
+  model.dispose();
+}
