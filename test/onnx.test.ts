@@ -131,3 +131,32 @@ test('examples/onnx-sample.mjs draws a grid from an exported sampler with onnxru
   t.is(grid.width, 10 * 114 + 2);
   t.is(grid.height, 2 * 114 + 2);
 });
+
+test('gmn export writes a graph onnxruntime loads; a bad checkpoint or graph name is our one-line error', async (t) => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const { saveWeights } = await import('../src/model/load.js');
+  const dir = mkdtempSync(join(tmpdir(), 'gmn-export-'));
+  const model = new GMN({}, { device: 'cpu', seed: 4 });
+  t.teardown(() => model.dispose());
+  await saveWeights(join(dir, 'w.safetensors'), model);
+  const gmn = (...args: string[]) => spawnSync(process.execPath, ['--import=tsx', 'src/cli/main.ts', 'export', ...args], { encoding: 'utf8' });
+  const ok = gmn('--checkpoint', join(dir, 'w.safetensors'), '--graph', 'encoder', '--out', join(dir, 'e.onnx'));
+  t.is(ok.status, 0, ok.stderr);
+  const s = await ort.InferenceSession.create(join(dir, 'e.onnx'), { logSeverityLevel: 3 });
+  t.deepEqual(s.inputNames, ['images']);
+  await t.throwsAsync(s.run({ images: new ort.Tensor('int32', new Int32Array(784), [1, 1, 28, 28]) }), { message: /type|tensor\(int32\)|float/i });
+  writeFileSync(join(dir, 'bad.safetensors'), 'not a checkpoint at all');
+  for (const [args, message] of [
+    [['--checkpoint', join(dir, 'bad.safetensors'), '--graph', 'sampler', '--out', join(dir, 's.onnx')], /^gmn export: --checkpoint: .*bad\.safetensors is not a valid safetensors file/],
+    [['--graph', 'decoder', '--out', join(dir, 's.onnx')], /^gmn export: --graph needs one of encoder, sampler, scorer, not "decoder"/],
+    [['--graph', 'sampler'], /^gmn export: --out FILE\.onnx is required/],
+  ] as const) {
+    const r = gmn(...args);
+    t.is(r.status, 2);
+    t.regex(r.stderr.trim(), message);
+    t.is(r.stderr.trim().split('\n').length, 1);
+  }
+});
