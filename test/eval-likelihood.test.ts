@@ -127,3 +127,20 @@ test('evaluate: bad options name the option', async (t) => {
   await t.throwsAsync(evaluate(model, { data, classes: [1], protocols: ['sometimes' as never] }), { message: /options\.protocols\[0\]/ });
   await t.throwsAsync(evaluate(model, { data: undefined as never }), { instanceOf: TypeError, message: /options\.data/ });
 });
+
+test('sampleEpisodes: decoding only some positions gives the same bits as decoding all', async (t) => {
+  const model = new GMN(tiny, { device: 'cpu', seed: 8 });
+  t.teardown(() => model.dispose());
+  const stats = await model.episodeStats(new Float32Array([...episode(3, 3), ...episode(4, 3)]), 2);
+  const options = { samples: 4, noise: { seed: 2, offset: 0 }, logits: true };
+  const all = await model.sampleEpisodes(stats, options);
+  const some = await model.sampleEpisodes(stats, { ...options, positions: [2, 0] });
+  t.is(some.terms.length, 2 * 4 * 2 * 3);
+  for (let e = 0; e < 8; e++) {
+    [2, 0].forEach((p, j) => {
+      t.deepEqual(Array.from(some.terms.subarray((e * 2 + j) * 3, (e * 2 + j + 1) * 3)), Array.from(all.terms.subarray((e * 3 + p) * 3, (e * 3 + p + 1) * 3)));
+      t.deepEqual(some.logits!.subarray((e * 2 + j) * 784, (e * 2 + j + 1) * 784), all.logits!.subarray((e * 3 + p) * 784, (e * 3 + p + 1) * 784));
+    });
+  }
+  await t.throwsAsync(model.sampleEpisodes(stats, { ...options, positions: [3] }), { instanceOf: RangeError, message: /options\.positions\[0\]/ });
+});

@@ -117,8 +117,9 @@ export async function classify(model: GMN, options: ClassifyOptions): Promise<Cl
             x.set(q, (i * (k + 1) + k) * PIXELS);
           }
           const stats = await model.episodeStats(x, N);
-          const w = await importanceWeights(model, stats, samples, noise, maxRows);
-          const scores = Array.from({ length: N }, (_, i) => logMeanExp(w, i * samples * (k + 1) + k, samples, k + 1));
+          // only the query position is decoded
+          const w = await importanceWeights(model, stats, samples, noise, maxRows, [k]);
+          const scores = Array.from({ length: N }, (_, i) => logMeanExp(w, i * samples, samples, 1));
           if (argmax(scores) === answer) right.likelihood++;
         }
         if (methods.includes('nearest')) {

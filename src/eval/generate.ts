@@ -59,6 +59,7 @@ export async function generate(model: GMN, options: GenerateOptions = {}): Promi
     noise: { seed, offset: 0 },
     from: reconstruct ? 'posterior' : 'prior',
     logits: true,
+    positions: reconstruct ? undefined : [k],
   });
   const rng = new Rng(seed);
   const pixel = (f: number) => {
@@ -66,14 +67,8 @@ export async function generate(model: GMN, options: GenerateOptions = {}): Promi
     return output === 'mean' ? p : rng.nextFloat() < p ? 1 : 0;
   };
   const images = new Float32Array((reconstruct ? n * k : n) * PIXELS);
-  for (let s = 0; s < n; s++) {
-    const positions = reconstruct ? [...Array(k).keys()] : [k];
-    positions.forEach((t, j) => {
-      const src = (s * length + t) * PIXELS;
-      const dst = ((reconstruct ? s * k : s) + j) * PIXELS;
-      for (let p = 0; p < PIXELS; p++) images[dst + p] = pixel(logits![src + p]);
-    });
-  }
+  // logits come in the order of the images: sample-major, then position
+  for (let i = 0; i < images.length; i++) images[i] = pixel(logits![i]);
   return { support: support.slice(), k, n, reconstruct, images };
 }
 

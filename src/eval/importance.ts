@@ -13,9 +13,9 @@ export interface NoiseStream {
 
 /**
  * Log importance weights of `samples` draws of z for every row of every episode in `stats`, as
- * float64 [episodes, samples, length]. The encoder and the prior were computed once per episode (in
- * `stats`); the draws are decoded in batches of at most `maxRows` rows. `noise.offset` is advanced
- * past the noise used.
+ * float64 [episodes, samples, P] for the P `positions` (default all `length`). The encoder and the
+ * prior were computed once per episode (in `stats`); the draws are decoded in batches of at most
+ * `maxRows` rows. `noise.offset` is advanced past the noise used.
  */
 export async function importanceWeights(
   model: GMN,
@@ -23,14 +23,16 @@ export async function importanceWeights(
   samples: number,
   noise: NoiseStream,
   maxRows = DEFAULT_MAX_ROWS,
+  positions?: number[],
 ): Promise<Float64Array> {
-  const { episodes, length } = stats;
+  const { episodes, length: all } = stats;
+  const length = positions?.length ?? all;
   const Z = model.config.latent;
   const out = new Float64Array(episodes * samples * length);
   const perBatch = Math.max(1, Math.floor(maxRows / length)); // samples of one episode per batch
   const run = async (chosen: number[], count: number, put: (i: number, s: number, t: number, w: number) => void) => {
-    const { terms } = await model.sampleEpisodes(stats, { episodes: chosen, samples: count, noise: { ...noise } });
-    noise.offset += chosen.length * count * length * Z;
+    const { terms } = await model.sampleEpisodes(stats, { episodes: chosen, samples: count, noise: { ...noise }, positions });
+    noise.offset += chosen.length * count * all * Z;
     for (let i = 0; i < chosen.length; i++) {
       for (let s = 0; s < count; s++) {
         for (let t = 0; t < length; t++) {

@@ -54,6 +54,8 @@ export interface SampleEpisodesOptions {
   noise: Noise;
   /** Draw z from q(z | x_t, x_<t) (importance sampling, reconstructions) or p(z | x_<t) (generation). Default 'posterior'. */
   from?: 'posterior' | 'prior';
+  /** Which positions to decode and return (each still reads all before it). Default: all, in order. */
+  positions?: number[];
   /** Also return the logits, [rows, 784]. Default false. */
   logits?: boolean;
 }
@@ -175,8 +177,8 @@ export class GMN {
   /**
    * Draws `samples` values of z for every row of the chosen episodes of `stats` (z = mu + sigma *
    * noise, from q or from the prior) and decodes them, each sample reading the memory of its own
-   * episode. Rows come out episode-major, then sample, then position: row (i * samples + s) * length
-   * + t is sample s of position t of episode `episodes[i]`. Returns per row the ELBO terms
+   * episode. Rows come out episode-major, then sample, then position: row (i * samples + s) * P + j
+   * is sample s of position `positions[j]` of episode `episodes[i]`, P = positions.length. Returns per row the ELBO terms
    * [log p(x_t | z, x_<t), log p(z | x_<t), log q(z | x_<=t)] and, when asked, the Bernoulli logits.
    */
   async sampleEpisodes(stats: EpisodeStats, options: SampleEpisodesOptions): Promise<{ terms: Float32Array; logits?: Float32Array }> {
@@ -196,6 +198,10 @@ export class GMN {
       }
       return out;
     };
+    const positions = options.positions ?? [...Array(length).keys()];
+    if (!Array.isArray(positions) || positions.length === 0) throw typeError('options.positions', 'a non-empty array of positions', positions);
+    positions.forEach((t, i) => checkInteger(`options.positions[${i}]`, t, 0, length - 1));
+    const every = positions.length === length && positions.every((t, i) => t === i);
     return this.run(async (tape) => {
       const net = this.net(tape);
       const c = (a: Float32Array, width: number) => tape.constant(tile(a, width), [rows, width]);
@@ -203,9 +209,30 @@ export class GMN {
       const q = { mu: c(stats.q.mu, Z), pre: c(stats.q.pre, Z) };
       const prior = { mu: c(stats.prior.mu, Z), pre: c(stats.prior.pre, Z) };
       const source = from === 'posterior' ? q : prior;
-      const z = net.L.gaussianSample(source.mu, source.pre, this.noise(tape, options.noise, [rows, Z]));
-      const logits = this.likelihood(net, this.reader(net, 'shared', psi), z, chosen.length * samples);
-      const { terms } = net.L.elbo(logits, c(stats.x, PIXELS), z, q, prior, tape.constant(new Float32Array(rows), [rows]));
+      let z = net.L.gaussianSample(source.mu, source.pre, this.noise(tape, options.noise, [rows, Z]));
+      let input = this.likelihoodInput(net, this.reader(net, 'shared', psi), z, chosen.length * samples);
+      let x = c(stats.x, PIXELS);
+      let [qs, ps] = [q, prior];
+      if (!every) {
+        // Every position reads its episode, but only the chosen ones are decoded: their rows are
+        // gathered before the decoder, where most of the work is.
+        await tape.sync();
+        const keep: number[] = [];
+        for (let e = 0; e < chosen.length * samples; e++) for (const t of positions) keep.push(e * length + t);
+        const gather = async (v: Var) => {
+          const width = v.shape[1];
+          const all = await v.value.read();
+          const out = new Float32Array(keep.length * width);
+          keep.forEach((r, i) => out.set(all.subarray(r * width, (r + 1) * width), i * width));
+          return tape.constant(out, [keep.length, width]);
+        };
+        [z, input, x] = await Promise.all([gather(z), gather(input), gather(x)]);
+        qs = { mu: await gather(q.mu), pre: await gather(q.pre) };
+        ps = { mu: await gather(prior.mu), pre: await gather(prior.pre) };
+      }
+      const logits = this.decode(net.L, input, net.p);
+      const n = logits.shape[0];
+      const { terms } = net.L.elbo(logits, x, z, qs, ps, tape.constant(new Float32Array(n), [n]));
       await tape.sync();
       return { terms: await terms.read(), ...(options.logits ? { logits: await logits.value.read() } : {}) };
     });
@@ -313,9 +340,14 @@ export class GMN {
 
   /** The likelihood p(x_t | z, x_<t): Bernoulli logits [rows, 784]. */
   private likelihood(net: Net, shared: Reader, z: Var, episodes: number): Var {
+    return this.decode(net.L, this.likelihoodInput(net, shared, z, episodes), net.p);
+  }
+
+  /** The decoder's input [z, r, h] of every row, after the likelihood's read. */
+  private likelihoodInput(net: Net, shared: Reader, z: Var, episodes: number): Var {
     const { L, lin } = net;
     const g = this.read(net, shared, episodes, this.config.hops, (h) => lin(L.concat([h, z]), 'gen.query'), 'gen.strength');
-    return this.decode(L, L.concat([z, g.r, g.h]), net.p);
+    return L.concat([z, g.r, g.h]);
   }
 
   private noise(tape: Tape, noise: Noise, shape: number[]): Var {
