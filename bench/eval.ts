@@ -5,9 +5,8 @@ import { getThreads } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
 import { importanceWeights } from '../src/eval/importance.js';
 import { GMN } from '../src/model/gmn.js';
-import { loadBinding } from '../src/native/binding.js';
-import { Optimizer, resolveOptimizer } from '../src/train/optimizer.js';
 import { medianSeconds } from './timing.js';
+import { timeTrainStep } from './train-step.js';
 
 export async function evalThroughput(): Promise<void> {
   const model = new GMN({}, { device: 'cpu' });
@@ -21,14 +20,7 @@ export async function evalThroughput(): Promise<void> {
     await importanceWeights(model, stats, K, noise);
   }, 5, 1);
 
-  const optimizer = new Optimizer(resolveOptimizer(), model.params, loadBinding());
-  const batch = Float32Array.from({ length: model.rows * 784 }, () => (rng.nextFloat() < 0.15 ? 1 : 0));
-  let step = 0;
-  const stepSeconds = await medianSeconds(async () => {
-    await model.loss(batch, { seed: 1, offset: step++ * model.rows * model.config.latent }, true);
-    await optimizer.update(1e-4);
-  }, 3, 1);
-  optimizer.dispose();
+  const stepSeconds = await timeTrainStep(model, rng, 3);
   model.dispose();
 
   const samplesPerSecond = (K * T) / evalSeconds;

@@ -21,20 +21,28 @@ function findTorchPython(): string | null {
   return null;
 }
 
-export async function trainStep(): Promise<void> {
-  const model = new GMN({}, { device: 'cpu' });
+/** Median seconds of a training step of `model` (forward, backward, Adam) on a random batch. */
+export async function timeTrainStep(model: GMN, rng: Rng, repeats = 5): Promise<number> {
   const optimizer = new Optimizer(resolveOptimizer(), model.params, loadBinding());
-  const rng = new Rng(1);
   const x = Float32Array.from({ length: model.rows * 784 }, () => (rng.nextFloat() < 0.15 ? 1 : 0));
   let step = 0;
-  const seconds = await medianSeconds(async () => {
-    await model.loss(x, { seed: 1, offset: step++ * model.rows * model.config.latent }, true);
-    await optimizer.update(1e-4);
-  }, 5, 1);
+  try {
+    return await medianSeconds(async () => {
+      await model.loss(x, { seed: 1, offset: step++ * model.rows * model.config.latent }, true);
+      await optimizer.update(1e-4);
+    }, repeats, 1);
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+export async function trainStep(): Promise<void> {
+  const model = new GMN({}, { device: 'cpu' });
+  const rng = new Rng(1);
+  const seconds = await timeTrainStep(model, rng);
   const flops = stepFlops(model.config);
   console.log(`gmn cpu, ${getThreads()} threads: ${(seconds * 1e3).toFixed(0)} ms per step, ${(model.rows / seconds).toFixed(0)} images/s, ` +
     `${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
-  optimizer.dispose();
   model.dispose();
 
   // A single GEMM doing the same number of FLOPs: what the step would cost at GEMM speed.

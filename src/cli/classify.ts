@@ -1,9 +1,7 @@
 // `gmn classify`: N-way k-shot accuracy on the test characters, by likelihood and by nearest neighbour.
-import { writeFileSync } from 'node:fs';
-
 import { classify, classifyTable, CLASSIFY_METHODS, type ClassifyMethod } from '../eval/classify.js';
 import { modelVariant } from '../model/load.js';
-import { asFlags, flagReaders, loadDataFlag, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar } from './flags.js';
+import { asFlags, flagReaders, loadDataFlag, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar, reportFlags, writeReport } from './flags.js';
 
 export const classifyUsage = `usage: gmn classify [--data DIR] [options]
 
@@ -27,17 +25,10 @@ ${modelUsage}`;
 export async function classifyCommand(args: string[]): Promise<number> {
   const { values } = parseFlags('classify', args, {
     ...modelFlags,
-    data: { type: 'string' },
-    split: { type: 'string' },
-    variant: { type: 'string' },
+    ...reportFlags,
     ways: { type: 'string' },
     shots: { type: 'string' },
-    episodes: { type: 'string' },
-    samples: { type: 'string' },
     methods: { type: 'string' },
-    quick: { type: 'boolean' },
-    out: { type: 'string' },
-    json: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(classifyUsage);
@@ -65,8 +56,6 @@ export async function classifyCommand(args: string[]): Promise<number> {
   })).finally(() => bar.stop());
   const table = classifyTable(result);
   const timing = `${result.seconds.toFixed(1)} s`;
-  process.stdout.write(`${table}\n${timing}\n`);
-  if (values.out) writeFileSync(values.out, `${table}\n${timing}\n`);
-  if (values.json) writeFileSync(values.json, JSON.stringify({ model: model.info, config: model.config, ...result }, null, 2) + '\n');
+  writeReport(values, `${table}\n${timing}\n`, { model: model.info, config: model.config, ...result });
   return 0;
 }

@@ -1,9 +1,7 @@
 // `gmn eval`: the per-shot likelihood table (importance sampling) of a model on the test split.
-import { writeFileSync } from 'node:fs';
-
 import { evaluate, likelihoodTable, PROTOCOLS, type Protocol } from '../eval/likelihood.js';
 import { modelVariant } from '../model/load.js';
-import { asFlags, flagReaders, loadDataFlag, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar } from './flags.js';
+import { asFlags, flagReaders, loadDataFlag, loadModelFlags, modelFlags, modelUsage, parseFlags, progressBar, reportFlags, writeReport } from './flags.js';
 
 export const evalUsage = `usage: gmn eval [--data DIR] [options]
 
@@ -25,16 +23,9 @@ ${modelUsage}`;
 export async function evalCommand(args: string[]): Promise<number> {
   const { values } = parseFlags('eval', args, {
     ...modelFlags,
-    data: { type: 'string' },
-    split: { type: 'string' },
-    variant: { type: 'string' },
+    ...reportFlags,
     classes: { type: 'string' },
     protocol: { type: 'string' },
-    episodes: { type: 'string' },
-    samples: { type: 'string' },
-    quick: { type: 'boolean' },
-    out: { type: 'string' },
-    json: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(evalUsage);
@@ -60,8 +51,6 @@ export async function evalCommand(args: string[]): Promise<number> {
   })).finally(() => bar.stop());
   const table = likelihoodTable(result);
   const timing = `${result.seconds.toFixed(1)} s, ${Math.round(result.samplesPerSecond)} importance samples (z, x_t) per second`;
-  process.stdout.write(`${table}\n${timing}\n`);
-  if (values.out) writeFileSync(values.out, `${table}\n${timing}\n`);
-  if (values.json) writeFileSync(values.json, JSON.stringify({ model: model.info, config: model.config, ...result }, null, 2) + '\n');
+  writeReport(values, `${table}\n${timing}\n`, { model: model.info, config: model.config, ...result });
   return 0;
 }

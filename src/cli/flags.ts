@@ -1,7 +1,7 @@
 // Flag parsing shared by the commands that use a model: node:util parseArgs, with negative numbers
 // accepted as values (so that the flag's own check rejects them), and one-line errors that name
 // the flag and say what to pass.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -85,6 +85,25 @@ export const modelFlags = {
   seed: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The flags of the commands that read the data folder and write a report (eval, classify). */
+export const reportFlags = {
+  data: { type: 'string' },
+  split: { type: 'string' },
+  variant: { type: 'string' },
+  episodes: { type: 'string' },
+  samples: { type: 'string' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  json: { type: 'string' },
+} as const;
+
+/** Prints a report (markdown tables and a timing line) and writes it to --out, and `json` to --json. */
+export function writeReport(values: { out?: string; json?: string }, report: string, json: unknown): void {
+  process.stdout.write(report);
+  if (values.out) writeFileSync(values.out, report);
+  if (values.json) writeFileSync(values.json, JSON.stringify(json, null, 2) + '\n');
+}
 
 export const modelUsage = `  --checkpoint FILE       a checkpoint of gmn train or a weights file        the default model
   --threads N             CPU threads                                        all cores
