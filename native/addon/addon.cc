@@ -1,12 +1,13 @@
-// Module entry: tensors, backends, threads and the operations. Every export validates its
-// arguments synchronously and throws TypeError/RangeError; work runs later and returns a Promise.
+// Module entry: tensors, backends, threads and the registered ops (exports.cc). Every export
+// validates its arguments synchronously and throws TypeError/RangeError; work runs later on the
+// executor (executor.h) and returns a Promise.
 #include <napi.h>
 
 #include <cmath>
 
-#include "../core/backend.h"
-#include "../core/ops.h"
-#include "../core/threadpool.h"
+#include "../base/backend.h"
+#include "../base/threadpool.h"
+#include "executor.h"
 #include "exports.h"
 #include "napi_util.h"
 #include "tensor_wrap.h"
@@ -36,6 +37,12 @@ Napi::Value CreateTensor(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Array names(Napi::Env env, const std::vector<std::string>& list) {
+  Napi::Array a = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) a.Set(uint32_t(i), list[i]);
+  return a;
+}
+
 Napi::Value Backends(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array list = Napi::Array::New(env, 2);
@@ -44,6 +51,7 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
   cpu.Set("compiled", true);
   cpu.Set("usable", true);
   cpu.Set("threads", num_threads());
+  cpu.Set("ops", names(env, supported_ops(Device::CPU)));
   list.Set(0u, cpu);
 
   const CudaInfo& c = cuda_info();
@@ -51,6 +59,8 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
   cuda.Set("name", "cuda");
   cuda.Set("compiled", c.compiled);
   cuda.Set("usable", c.usable);
+  cuda.Set("emulated", c.emulated);
+  cuda.Set("ops", names(env, c.compiled ? supported_ops(Device::CUDA) : std::vector<std::string>{}));
   if (!c.usable) cuda.Set("reason", c.reason);
   if (c.compiled) {
     cuda.Set("driverVersion", c.driver_version);
@@ -84,56 +94,14 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value LinearForward(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    check_arg_count(info, 4, 4, "linearForward");
-    return queue_job(info.Env(), ops::linear_forward(get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
-                                                     get_optional_tensor(info[2], "bias"), get_tensor(info[3], "out")));
-  });
-}
-
-Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    check_arg_count(info, 7, 7, "linearBackward");
-    return queue_job(info.Env(),
-                     ops::linear_backward(get_tensor(info[0], "x"), get_tensor(info[1], "weight"),
-                                          get_tensor(info[2], "gradOut"), get_optional_tensor(info[3], "gradX"),
-                                          get_optional_tensor(info[4], "gradWeight"),
-                                          get_optional_tensor(info[5], "gradBias"), get_bool(info[6], "accumulate")));
-  });
-}
-
-Napi::Value PreluForward(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    check_arg_count(info, 3, 3, "preluForward");
-    return queue_job(info.Env(), ops::prelu_forward(get_tensor(info[0], "x"), get_tensor(info[1], "alpha"),
-                                                    get_tensor(info[2], "out")));
-  });
-}
-
-Napi::Value PreluBackward(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    check_arg_count(info, 6, 6, "preluBackward");
-    return queue_job(info.Env(),
-                     ops::prelu_backward(get_tensor(info[0], "x"), get_tensor(info[1], "alpha"),
-                                         get_tensor(info[2], "gradOut"), get_optional_tensor(info[3], "gradX"),
-                                         get_optional_tensor(info[4], "gradAlpha"), get_bool(info[5], "accumulate")));
-  });
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  init_executor(env);
   exports.Set("Tensor", TensorWrap::Init(env));
   exports.Set("createTensor", Napi::Function::New<CreateTensor>(env, "createTensor"));
   exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
   exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
-  exports.Set("linearForward", Napi::Function::New<LinearForward>(env, "linearForward"));
-  exports.Set("linearBackward", Napi::Function::New<LinearBackward>(env, "linearBackward"));
-  exports.Set("preluForward", Napi::Function::New<PreluForward>(env, "preluForward"));
-  exports.Set("preluBackward", Napi::Function::New<PreluBackward>(env, "preluBackward"));
-  register_conv_ops(env, exports);
-  register_attention_ops(env, exports);
-  register_elbo_ops(env, exports);
+  register_ops(env, exports);
   return exports;
 }
 

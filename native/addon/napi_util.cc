@@ -1,8 +1,6 @@
 #include "napi_util.h"
 
 #include <cmath>
-#include <condition_variable>
-#include <mutex>
 
 #include "tensor_wrap.h"
 
@@ -130,79 +128,6 @@ void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, con
     const std::string expected = min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
     throw type_error(std::string("the arguments of ") + fn, expected + " arguments", std::to_string(info.Length()));
   }
-}
-
-namespace {
-
-// The ticket lock that keeps jobs in queue order. libuv starts queued work in FIFO order, so the
-// job holding the oldest ticket is always running and no ticket waits forever.
-std::mutex order_mutex;
-std::condition_variable order_cv;
-uint64_t next_ticket = 0, serving = 0;
-// Taking a ticket and queueing the job happen together, so that with several Node threads using
-// the addon, no job can hold the pool's threads waiting for a ticket that is not queued yet.
-std::mutex queue_mutex;
-
-class OrderedJob : public Napi::AsyncWorker {
- public:
-  OrderedJob(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result)
-      : Napi::AsyncWorker(env, "gmn"), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(run)),
-        result_(std::move(result)), ticket_(next_ticket++) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    {
-      std::unique_lock<std::mutex> lock(order_mutex);
-      order_cv.wait(lock, [&] { return serving == ticket_; });
-    }
-    try {
-      run_();
-    } catch (const std::bad_alloc&) {
-      SetError("Out of memory: the allocation could not be satisfied");
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    } catch (...) {
-      SetError("unknown native error");
-    }
-    run_ = nullptr;  // release the tensors' storage here, not on the JS thread
-    {
-      std::lock_guard<std::mutex> lock(order_mutex);
-      ++serving;
-    }
-    order_cv.notify_all();
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!result_) {
-      deferred_.Resolve(env.Undefined());
-      return;
-    }
-    try {
-      deferred_.Resolve(result_(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::function<void()> run_;
-  std::function<Napi::Value(Napi::Env)> result_;
-  uint64_t ticket_;
-};
-
-}  // namespace
-
-Napi::Promise queue_job(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result) {
-  std::lock_guard<std::mutex> lock(queue_mutex);
-  auto* job = new OrderedJob(env, std::move(run), std::move(result));  // deletes itself when done
-  Napi::Promise promise = job->promise();
-  job->Queue();
-  return promise;
 }
 
 }  // namespace gmn::addon

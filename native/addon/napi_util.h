@@ -1,15 +1,14 @@
 // Shared pieces of the N-API layer: turning native exceptions into JS errors, describing JS
-// values in messages, reading arguments, and the ordered worker that runs jobs off the JS thread.
+// values in messages, and reading arguments.
 #pragma once
 #include <napi.h>
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "../core/error.h"
-#include "../core/tensor.h"
+#include "../base/error.h"
+#include "../base/tensor.h"
 
 namespace gmn::addon {
 
@@ -48,11 +47,5 @@ std::vector<Tensor> get_tensor_array(const Napi::Value& v, const char* name);
 // The same with null (or undefined) entries allowed.
 std::vector<std::optional<Tensor>> get_optional_tensor_array(const Napi::Value& v, const char* name);
 void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, const char* fn);
-
-// Queues `run` on the libuv pool and returns a Promise settled with `result` (or the error).
-// Jobs run one at a time, in the order they were queued, like a stream: a read queued after an
-// op sees its result.
-Napi::Promise queue_job(Napi::Env env, std::function<void()> run,
-                        std::function<Napi::Value(Napi::Env)> result = nullptr);
 
 }  // namespace gmn::addon

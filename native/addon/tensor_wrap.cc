@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "executor.h"
 #include "napi_util.h"
 
 namespace gmn::addon {
@@ -99,13 +100,13 @@ Napi::Value TensorWrap::Read(const Napi::CallbackInfo& info) {
     check_arg_count(info, 0, 0, "Tensor.read");
     const Tensor t = live("read");
     auto host = std::make_shared<std::vector<float>>(static_cast<size_t>(t.numel()));
-    return queue_job(
-        info.Env(), [t, host] { copy_to_host(t, host->data()); },
-        [host](Napi::Env env) -> Napi::Value {
-          Napi::Float32Array out = Napi::Float32Array::New(env, host->size());
-          std::copy(host->begin(), host->end(), out.Data());
-          return out;
-        });
+    return submit(info.Env(), {"Tensor.read", t.device(), [t, host] { copy_to_host(t, host->data()); },
+                               [host](Napi::Env env) -> Napi::Value {
+                                 Napi::Float32Array out = Napi::Float32Array::New(env, host->size());
+                                 std::copy(host->begin(), host->end(), out.Data());
+                                 return out;
+                               },
+                               true});
   });
 }
 
@@ -121,7 +122,7 @@ Napi::Value TensorWrap::Write(const Napi::CallbackInfo& info) {
                         "length " + std::to_string(src.ElementLength()));
     // Copied now, so the caller may change its array before the write runs.
     auto host = std::make_shared<std::vector<float>>(src.Data(), src.Data() + src.ElementLength());
-    return queue_job(info.Env(), [t, host] { copy_from_host(t, host->data()); });
+    return submit(info.Env(), {"Tensor.write", t.device(), [t, host] { copy_from_host(t, host->data()); }, nullptr});
   });
 }
 
@@ -132,7 +133,7 @@ Napi::Value TensorWrap::Fill(const Napi::CallbackInfo& info) {
     // NaN is allowed on purpose: tests poison outputs with it.
     if (!info[0].IsNumber()) throw type_error("value", "a number", describe(info[0]));
     const float value = static_cast<float>(info[0].As<Napi::Number>().DoubleValue());
-    return queue_job(info.Env(), [t, value] { fill(t, value); });
+    return submit(info.Env(), {"Tensor.fill", t.device(), [t, value] { fill(t, value); }, nullptr});
   });
 }
 
@@ -141,9 +142,8 @@ Napi::Value TensorWrap::CheckGuards(const Napi::CallbackInfo& info) {
     check_arg_count(info, 0, 0, "Tensor.checkGuards");
     const Tensor t = live("checkGuards");
     auto ok = std::make_shared<bool>(false);
-    return queue_job(
-        info.Env(), [t, ok] { *ok = t.storage->check_guards(); },
-        [ok](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, *ok); });
+    return submit(info.Env(), {"Tensor.checkGuards", t.device(), [t, ok] { *ok = t.storage->check_guards(); },
+                               [ok](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, *ok); }, true});
   });
 }
 

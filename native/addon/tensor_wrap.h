@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include "../core/tensor.h"
+#include "../base/tensor.h"
 
 namespace gmn::addon {
 

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <vector>
 
-#include "../core/kernels.h"
-#include "../core/threadpool.h"
+#include "../base/threadpool.h"
+#include "../kernels/kernels.h"
 
 namespace gmn::cpu {
 

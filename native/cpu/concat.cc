@@ -1,17 +1,11 @@
-// Row-layout ops: concatenation along the last axis and its split, broadcasting a vector over rows.
+// Concatenation along the last axis, and its split.
 #include <algorithm>
 #include <cstring>
 
-#include "../core/kernels.h"
-#include "../core/threadpool.h"
+#include "../base/threadpool.h"
+#include "../kernels/kernels.h"
 
 namespace gmn::cpu {
-
-namespace {
-
-int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(1, width)); }
-
-}  // namespace
 
 void concat_forward(const float* const* inputs, const int64_t* widths, int64_t count, float* out, int64_t N) {
   int64_t W = 0;
@@ -45,17 +39,6 @@ void concat_backward(const float* dy, float* const* grads, const int64_t* widths
       }
     }
   });
-}
-
-void broadcast_rows_forward(const float* v, float* out, int64_t N, int64_t H) {
-  parallel_for(N, row_grain(H), [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) std::memcpy(out + n * H, v, H * sizeof(float));
-  });
-}
-
-void broadcast_rows_backward(const float* dy, float* dv, int64_t N, int64_t H, bool accumulate) {
-  // Column sums are linear's bias gradient: one implementation, deterministic.
-  linear_backward(nullptr, nullptr, dy, nullptr, nullptr, dv, N, 0, H, accumulate);
 }
 
 }  // namespace gmn::cpu

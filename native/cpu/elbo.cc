@@ -1,84 +1,14 @@
-// The reparameterised Gaussian sample and the fused per-row ELBO of the conditional VAE:
-// log p(x | z) (Bernoulli from logits) + log p(z) - log q(z | x), with diagonal Gaussians whose
-// scale is sigma = softplus(clip(pre, -10, 10)), as in the authors' code.
-#include <algorithm>
+// The fused per-row ELBO of the conditional VAE: log p(x | z) (Bernoulli from logits) + log p(z)
+// - log q(z | x), with diagonal Gaussians (gaussian.h).
 #include <cmath>
-#include <vector>
 
-#include "../core/kernels.h"
-#include "../core/threadpool.h"
+#include "../base/threadpool.h"
+#include "../kernels/kernels.h"
+#include "gaussian.h"
 
 namespace gmn::cpu {
 
-namespace {
-
-constexpr double kHalfLog2Pi = 0.918938533204672741780;  // 0.5 log(2 pi)
-
-template <typename T>
-T clip_pre(T pre) {
-  return std::min<T>(std::max<T>(pre, T(-10)), T(10));  // NaN stays NaN
-}
-
-// log(1 + e^x) without overflow or loss of the small tail.
-template <typename T>
-T softplus(T x) {
-  return std::max<T>(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
-}
-
-template <typename T>
-T sigma_of(T pre) {
-  return softplus(clip_pre(pre));
-}
-
-float sigmoid(float x) {
-  const float e = std::exp(-std::abs(x));
-  return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-
-// d sigma / d pre: the softplus slope inside the clip range, 0 where the clip cut pre.
-float dsigma(float pre) { return pre < -10.0f || pre > 10.0f ? 0.0f : sigmoid(pre); }
-
-void put(float* out, int64_t i, float g, bool accumulate) { out[i] = accumulate ? out[i] + g : g; }
-
-// sum_k log N(z_k; mu_k, sigma(pre_k)), in double.
-double log_normal(const float* z, const float* mu, const float* pre, int64_t Z) {
-  double s = 0.0;
-  for (int64_t k = 0; k < Z; ++k) {
-    const double sigma = sigma_of(double(pre[k])), d = (double(z[k]) - mu[k]) / sigma;
-    s += -0.5 * d * d - std::log(sigma) - kHalfLog2Pi;
-  }
-  return s;
-}
-
-// Partial derivatives of one log N(z; mu, sigma(pre)) term.
-struct LogNormalGrad {
-  float dz, dmu, dpre;
-};
-
-LogNormalGrad log_normal_grad(float z, float mu, float pre) {
-  const float sigma = sigma_of(pre), d = (z - mu) / sigma;
-  return {-d / sigma, d / sigma, (d * d - 1.0f) / sigma * dsigma(pre)};
-}
-
-int64_t row_grain(int64_t row_size) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(1, row_size)); }
-
-}  // namespace
-
-void gaussian_sample_forward(const float* mu, const float* pre, const float* eps, float* z, int64_t n) {
-  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) z[i] = mu[i] + sigma_of(pre[i]) * eps[i];
-  });
-}
-
-void gaussian_sample_backward(const float* pre, const float* eps, const float* dz, float* dmu, float* dpre, int64_t n,
-                              bool accumulate) {
-  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      if (dmu) put(dmu, i, dz[i], accumulate);
-      if (dpre) put(dpre, i, dz[i] * eps[i] * dsigma(pre[i]), accumulate);
-    }
-  });
-}
+using namespace gaussian;
 
 void elbo_forward(const float* logits, const float* x, const float* z, const float* mu_q, const float* pre_q,
                   const float* mu_p, const float* pre_p, const float* row_weight, float* terms, float* loss, int64_t N,

@@ -4,8 +4,9 @@
 #include <cmath>
 #include <vector>
 
-#include "../core/kernels.h"
-#include "../core/threadpool.h"
+#include "../base/threadpool.h"
+#include "../kernels/kernels.h"
+#include "../kernels/linear.h"
 
 namespace gmn::cpu {
 
@@ -35,12 +36,12 @@ void gru_forward(const float* x, const float* h, const float* w_gates, const flo
   float* c = a + N * H;
   std::vector<float> input(N * K);
   gru_input(x, h, nullptr, input.data(), N, I, H);
-  linear_forward(input.data(), w_gates, b_gates, gates, N, K, 2 * H);
+  linear_forward(cpu_linear, input.data(), w_gates, b_gates, gates, N, K, 2 * H);
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
     for (int64_t i = n0 * 2 * H; i < n1 * 2 * H; ++i) gates[i] = sigmoid(gates[i]);
   });
   gru_input(x, h, gates, input.data(), N, I, H);
-  linear_forward(input.data(), w_cand, b_cand, a, N, K, H);
+  linear_forward(cpu_linear, input.data(), w_cand, b_cand, a, N, K, H);
   prelu_forward(a, slope, c, N, H, 1);
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n)
@@ -76,8 +77,8 @@ void gru_backward(const float* x, const float* h, const float* w_gates, const fl
 
   // a = gated w_cand^T + b_cand
   gru_input(x, h, gates, input.data(), N, I, H);
-  linear_backward(input.data(), w_cand, da.data(), dgated.data(), nullptr, nullptr, N, K, H, false);
-  linear_backward(input.data(), w_cand, da.data(), nullptr, dw_cand, db_cand, N, K, H, accumulate);
+  linear_backward(cpu_linear, input.data(), w_cand, da.data(), dgated.data(), nullptr, nullptr, N, K, H, false);
+  linear_backward(cpu_linear, input.data(), w_cand, da.data(), nullptr, dw_cand, db_cand, N, K, H, accumulate);
 
   // gated = [x, r*h]: the reset gate's part of dgates.
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
@@ -90,8 +91,8 @@ void gru_backward(const float* x, const float* h, const float* w_gates, const fl
 
   // gates = sigmoid([x, h] w_gates^T + b_gates)
   gru_input(x, h, nullptr, input.data(), N, I, H);
-  linear_backward(input.data(), w_gates, dgates.data(), dinput.data(), nullptr, nullptr, N, K, 2 * H, false);
-  linear_backward(input.data(), w_gates, dgates.data(), nullptr, dw_gates, db_gates, N, K, 2 * H, accumulate);
+  linear_backward(cpu_linear, input.data(), w_gates, dgates.data(), dinput.data(), nullptr, nullptr, N, K, 2 * H, false);
+  linear_backward(cpu_linear, input.data(), w_gates, dgates.data(), nullptr, dw_gates, db_gates, N, K, 2 * H, accumulate);
 
   // x and h reach the output through [x, h], through [x, r*h], and h directly through u*h.
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "../core/kernels.h"
-#include "../core/threadpool.h"
+#include "../base/threadpool.h"
+#include "../kernels/kernels.h"
 
 namespace gmn::cpu {
 

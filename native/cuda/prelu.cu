@@ -1,4 +1,4 @@
-#include "../core/kernels.h"
+#include "../kernels/kernels.h"
 #include "common.cuh"
 
 namespace gmn::cuda {
@@ -20,10 +20,13 @@ __global__ void prelu_backward_input_kernel(const float* x, const float* alpha, 
   }
 }
 
-// One block per channel; a fixed-shape tree reduction, so the result is deterministic.
-__global__ void prelu_backward_alpha_kernel(const float* x, const float* dy, float* dalpha, int64_t outer, int64_t C,
-                                            int64_t inner, bool accumulate) {
-  __shared__ float partial[kThreads];
+// One block of kThreads per channel: each thread sums a strided share, each warp reduces its 32
+// partial sums by shuffles, then the first warp reduces the warps' sums. A fixed shape, so the
+// result is deterministic.
+__global__ void __launch_bounds__(kThreads) prelu_backward_alpha_kernel(const float* x, const float* dy, float* dalpha,
+                                                                        int64_t outer, int64_t C, int64_t inner,
+                                                                        bool accumulate) {
+  __shared__ float warp_sums[kThreads / 32];
   const int64_t c = blockIdx.x;
   const int64_t count = outer * inner;
   float s = 0.0f;
@@ -31,20 +34,21 @@ __global__ void prelu_backward_alpha_kernel(const float* x, const float* dy, flo
     const int64_t i = ((k / inner) * C + c) * inner + k % inner;
     if (x[i] <= 0.0f) s += dy[i] * x[i];
   }
-  partial[threadIdx.x] = s;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  s = warp_sum(s);
+  if (lane == 0) warp_sums[warp] = s;
   __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride /= 2) {
-    if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
-    __syncthreads();
+  if (warp == 0) {
+    s = warp_sum(lane < kThreads / 32 ? warp_sums[lane] : 0.0f);
+    if (lane == 0) dalpha[c] = accumulate ? dalpha[c] + s : s;
   }
-  if (threadIdx.x == 0) dalpha[c] = accumulate ? dalpha[c] + partial[0] : partial[0];
 }
 
 }  // namespace
 
 void prelu_forward(const float* x, const float* alpha, float* y, int64_t outer, int64_t C, int64_t inner) {
   const int64_t n = outer * C * inner;
-  prelu_forward_kernel<<<blocks_for(n), kThreads>>>(x, alpha, y, n, C, inner);
+  GMN_LAUNCH(prelu_forward_kernel, blocks_for(n), kThreads, 0, stream(), x, alpha, y, n, C, inner);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -52,12 +56,14 @@ void prelu_backward(const float* x, const float* alpha, const float* dy, float* 
                     int64_t C, int64_t inner, bool accumulate) {
   const int64_t n = outer * C * inner;
   if (dx) {
-    prelu_backward_input_kernel<<<blocks_for(n), kThreads>>>(x, alpha, dy, dx, n, C, inner, accumulate);
+    GMN_LAUNCH(prelu_backward_input_kernel, blocks_for(n), kThreads, 0, stream(), x, alpha, dy, dx, n, C, inner,
+               accumulate);
     CUDA_CHECK_LAUNCH();
   }
   if (dalpha) {
     if (C > 0x7fffffff) throw std::runtime_error("prelu_backward: too many channels for one launch");
-    prelu_backward_alpha_kernel<<<static_cast<unsigned>(C), kThreads>>>(x, dy, dalpha, outer, C, inner, accumulate);
+    GMN_LAUNCH(prelu_backward_alpha_kernel, static_cast<unsigned>(C), kThreads, 0, stream(), x, dy, dalpha, outer, C,
+               inner, accumulate);
     CUDA_CHECK_LAUNCH();
   }
 }

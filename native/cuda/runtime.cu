@@ -1,6 +1,11 @@
-// Device discovery, memory and copies for the CUDA backend. All work runs on the legacy default
-// stream and every public call is synchronous with respect to the host.
-#include "../core/backend.h"
+// Device discovery, memory and copies for the CUDA backend. All work goes to one stream per
+// process (device 0), in issue order; only copies to the host and synchronize() wait for it.
+// Memory comes from the stream-ordered pool (cudaMallocAsync) with no release threshold, so the
+// tensors of a training step reuse the pool's blocks instead of calling cudaMalloc, and
+// allocation stays legal during CUDA graph capture.
+#include <cstdint>
+
+#include "../base/backend.h"
 #include "common.cuh"
 
 namespace gmn {
@@ -10,6 +15,9 @@ namespace {
 CudaInfo probe() {
   CudaInfo info;
   info.compiled = true;
+#if GMN_CUDA_EMULATION
+  info.emulated = true;
+#endif
   cudaRuntimeGetVersion(&info.runtime_version);
   if (cudaDriverGetVersion(&info.driver_version) != cudaSuccess) info.driver_version = 0;
   int count = 0;
@@ -58,32 +66,51 @@ const CudaInfo& cuda_info() {
 
 namespace cuda {
 
+cudaStream_t stream() {
+  static cudaStream_t s = [] {
+    if (!cuda_info().usable) throw std::runtime_error("CUDA is unusable: " + cuda_info().reason);
+    cudaStream_t created = nullptr;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&created, cudaStreamNonBlocking));
+    cudaMemPool_t pool = nullptr;
+    CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, 0));
+    uint64_t keep_everything = UINT64_MAX;
+    CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_everything));
+    return created;
+  }();
+  return s;
+}
+
 void* alloc(size_t bytes) {
-  if (!cuda_info().usable) throw std::runtime_error("CUDA is unusable: " + cuda_info().reason);
   void* p = nullptr;
-  const cudaError_t err = cudaMalloc(&p, bytes);
+  const cudaError_t err = cudaMallocAsync(&p, bytes, stream());
   if (err == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     throw std::bad_alloc();
   }
-  if (err != cudaSuccess) fail(err, "cudaMalloc", __FILE__, __LINE__);
+  if (err != cudaSuccess) fail(err, "cudaMallocAsync", __FILE__, __LINE__);
   return p;
 }
 
-void free(void* p) { CUDA_CHECK(cudaFree(p)); }
-void memcpy_h2d(void* dst, const void* src, size_t bytes) { CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice)); }
-void memcpy_d2h(void* dst, const void* src, size_t bytes) { CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost)); }
-void memset_bytes(void* dst, int value, size_t bytes) { CUDA_CHECK(cudaMemset(dst, value, bytes)); }
-void synchronize() { CUDA_CHECK(cudaDeviceSynchronize()); }
+// Ordered after the work already issued that uses the block (jobs keep their tensors alive until issued).
+void free(void* p) { CUDA_CHECK(cudaFreeAsync(p, stream())); }
+void memcpy_h2d(void* dst, const void* src, size_t bytes) {
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream()));
+  synchronize();  // the host buffer may go away when this returns
+}
+void memcpy_d2h(void* dst, const void* src, size_t bytes) {
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream()));
+  synchronize();
+}
+void memset_bytes(void* dst, int value, size_t bytes) { CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, stream())); }
+void synchronize() { CUDA_CHECK(cudaStreamSynchronize(stream())); }
 
 __global__ void fill_kernel(float* dst, float value, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) dst[i] = value;
 }
 
 void fill(float* dst, float value, size_t n) {
-  fill_kernel<<<blocks_for(n), kThreads>>>(dst, value, static_cast<int64_t>(n));
+  GMN_LAUNCH(fill_kernel, blocks_for(n), kThreads, 0, stream(), dst, value, static_cast<int64_t>(n));
   CUDA_CHECK_LAUNCH();
-  synchronize();
 }
 
 }  // namespace cuda

@@ -1,0 +1,215 @@
+#include "executor.h"
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace gmn::addon {
+
+namespace {
+
+// One per Node environment (the main thread, each worker thread). `alive` and `tsfn` are guarded
+// by `mutex`: the executor thread settles through tsfn only while the environment is alive.
+struct EnvState {
+  std::mutex mutex;
+  bool alive = true;
+  Napi::ThreadSafeFunction tsfn;
+  int64_t pending = 0;  // jobs issued and not yet settled; touched on the environment's thread only
+};
+
+struct Task {
+  Submission job;
+  std::shared_ptr<EnvState> env;
+  Napi::Promise::Deferred deferred;
+  std::string error;  // empty when the job succeeded
+};
+
+// The CUDA ops issued since the device last synchronised: a fault found at a sync is reported
+// with them, as any of them may have caused it. Executor thread only.
+struct Unsynced {
+  std::vector<const char*> ops;
+  size_t count = 0;
+  void add(const char* op) {
+    if (ops.size() < 8) ops.push_back(op);
+    ++count;
+  }
+  std::string describe() const {
+    std::string s;
+    for (const char* op : ops) s += (s.empty() ? "" : ", ") + std::string(op);
+    if (count > ops.size()) s += " and " + std::to_string(count - ops.size()) + " more";
+    return s;
+  }
+};
+
+class Executor {
+ public:
+  Executor() : thread_([this] { loop(); }) { thread_.detach(); }
+
+  void push(Task* task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(task);
+    }
+    cv_.notify_one();
+  }
+
+  // Removes the queued (not started) tasks of `env`; they are dropped unsettled.
+  void cancel(const EnvState* env) {
+    std::vector<Task*> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto it = queue_.begin(); it != queue_.end();) {
+        if ((*it)->env.get() == env) {
+          dropped.push_back(*it);
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (Task* t : dropped) delete t;
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      Task* task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [this] { return !queue_.empty(); });
+        task = queue_.front();
+        queue_.pop_front();
+      }
+      execute(*task);
+      settle(task);
+    }
+  }
+
+  void execute(Task& t) {
+    const bool cuda = t.job.device == Device::CUDA;
+    try {
+      t.job.run();
+      if (cuda && t.job.synchronizes) unsynced_ = {};
+      else if (cuda) unsynced_.add(t.job.op);
+    } catch (const std::bad_alloc&) {
+      t.error = std::string(t.job.op) + ": out of memory: the allocation could not be satisfied";
+    } catch (const std::exception& e) {
+      t.error = std::string(t.job.op) + ": " + e.what();
+      if (cuda && t.job.synchronizes && unsynced_.count > 0)
+        t.error += " (found when the device synchronised; CUDA ops issued since the last synchronisation: " +
+                   unsynced_.describe() + ")";
+    } catch (...) {
+      t.error = std::string(t.job.op) + ": unknown native error";
+    }
+    t.job.run = nullptr;  // release the tensors' storage here, not on the JS thread
+  }
+
+  static void settle(Task* task) {
+    std::shared_ptr<EnvState> env = task->env;
+    std::lock_guard<std::mutex> lock(env->mutex);
+    if (!env->alive || env->tsfn.NonBlockingCall(task, on_js_thread) != napi_ok) delete task;
+  }
+
+  // Runs on the environment's thread; env is null when the thread-safe function is being torn down.
+  static void on_js_thread(Napi::Env env, Napi::Function, Task* task) {
+    std::unique_ptr<Task> owned(task);
+    if (env == nullptr) return;
+    try {
+      settle_promise(env, task);
+    } catch (...) {
+      // The environment is terminating (a worker being stopped): JS can no longer run, and the
+      // Promise does not matter any more.
+    }
+  }
+
+  static void settle_promise(Napi::Env env, Task* task) {
+    if (task->error.empty()) {
+      if (!task->job.result) {
+        task->deferred.Resolve(env.Undefined());
+      } else {
+        try {
+          task->deferred.Resolve(task->job.result(env));
+        } catch (const Napi::Error& e) {
+          task->deferred.Reject(e.Value());
+        }
+      }
+    } else {
+      task->deferred.Reject(Napi::Error::New(env, task->error).Value());
+    }
+    EnvState& state = *task->env;
+    if (--state.pending == 0) state.tsfn.Unref(env);  // an idle addon does not keep the process alive
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Task*> queue_;
+  Unsynced unsynced_;
+  std::thread thread_;
+};
+
+Executor& executor() {
+  static Executor* e = new Executor();  // never destroyed: it may be running a job while the process exits
+  return *e;
+}
+
+// Environments by napi_env; an entry lives from module initialisation to the environment's end.
+std::mutex envs_mutex;
+std::unordered_map<napi_env, std::shared_ptr<EnvState>>& envs() {
+  static auto* m = new std::unordered_map<napi_env, std::shared_ptr<EnvState>>();
+  return *m;
+}
+
+std::shared_ptr<EnvState> env_state(napi_env env) {
+  std::lock_guard<std::mutex> lock(envs_mutex);
+  auto it = envs().find(env);
+  if (it == envs().end()) throw std::runtime_error("gmn: the addon was not initialised in this environment");
+  return it->second;
+}
+
+// The environment is ending (worker terminated, or the process exiting): settle nothing more.
+void on_env_end(void* arg) {
+  const napi_env env = static_cast<napi_env>(arg);
+  std::shared_ptr<EnvState> state;
+  {
+    std::lock_guard<std::mutex> lock(envs_mutex);
+    auto it = envs().find(env);
+    if (it == envs().end()) return;
+    state = it->second;
+    envs().erase(it);
+  }
+  {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->alive = false;
+  }
+  executor().cancel(state.get());
+  state->tsfn.Abort();
+}
+
+}  // namespace
+
+void init_executor(Napi::Env env) {
+  auto state = std::make_shared<EnvState>();
+  state->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "gmn", 0, 1);
+  state->tsfn.Unref(env);
+  {
+    std::lock_guard<std::mutex> lock(envs_mutex);
+    envs()[env] = state;
+  }
+  napi_add_env_cleanup_hook(env, on_env_end, static_cast<napi_env>(env));
+  executor();  // start the thread now rather than inside the first call
+}
+
+Napi::Promise submit(Napi::Env env, Submission job) {
+  auto* task = new Task{std::move(job), env_state(env), Napi::Promise::Deferred::New(env), {}};
+  Napi::Promise promise = task->deferred.Promise();
+  if (task->env->pending++ == 0) task->env->tsfn.Ref(env);
+  executor().push(task);
+  return promise;
+}
+
+}  // namespace gmn::addon

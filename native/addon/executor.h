@@ -1,0 +1,33 @@
+// The addon's executor: every job (an op, a tensor read, write or fill) runs in issue order on one
+// thread the addon owns (not libuv's pool, so the process's file and zlib work never waits behind
+// a training step). CPU jobs run there; CUDA jobs issue their kernels to the device's stream and
+// return without waiting, so the host only waits when it reads a tensor. Promises are settled on
+// the JS thread of the environment that issued the job, through a thread-safe function.
+//
+// Environments end safely: when a worker thread is terminated (or the process exits) with jobs
+// queued, the jobs it issued that have not started are cancelled, a running one finishes, and no
+// Promise of the dead environment is touched again.
+#pragma once
+#include <napi.h>
+
+#include <functional>
+
+#include "../base/tensor.h"
+
+namespace gmn::addon {
+
+struct Submission {
+  const char* op;            // named in errors: "linearForward: ..."
+  Device device;             // where the job runs
+  std::function<void()> run;
+  // Called on the JS thread after `run` succeeded; its value settles the Promise (undefined when null).
+  std::function<Napi::Value(Napi::Env)> result;
+  bool synchronizes = false;  // the job waits for the device (a read): CUDA faults surface here
+};
+
+Napi::Promise submit(Napi::Env env, Submission job);
+
+// Called once per environment at module initialisation.
+void init_executor(Napi::Env env);
+
+}  // namespace gmn::addon

@@ -1,0 +1,24 @@
+// The CPU thread pool every kernel shares. parallel_for splits [0, n) into chunks whose
+// boundaries depend only on n and grain (never on the thread count), so kernels that reduce per
+// chunk give the same bits with any number of threads.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace gmn {
+
+using RangeFn = std::function<void(int64_t begin, int64_t end)>;
+
+// Runs fn over [0, n) in chunks of `grain` items on the pool (the caller takes part).
+// Nested calls from inside a chunk run serially on the calling thread.
+void parallel_for(int64_t n, int64_t grain, const RangeFn& fn);
+
+// A grain of rows of `width` floats: about 4096 elements a chunk.
+inline int64_t row_grain(int64_t width) { return width >= 4096 ? 1 : 4096 / (width < 1 ? 1 : width); }
+
+// Number of threads (including the caller). Default: GMN_THREADS, else all cores.
+int num_threads();
+// Resizes the pool; n >= 1. Waits for a running parallel_for to finish.
+void set_num_threads(int n);
+
+}  // namespace gmn

@@ -1,0 +1,16 @@
+// Backend-neutral types that kernel signatures and op checks share.
+#pragma once
+#include <cstdint>
+
+namespace gmn {
+
+// The sizes of one conv2d: x [N, Ci, H, W], weight [Co, Ci, kh, kw], y [N, Co, Ho, Wo]. Output row i
+// reads input rows i*stride - pad_top + a for a < kh (zero outside the input); likewise columns.
+struct Conv2dShape {
+  int64_t N, Ci, H, W, Co, kh, kw, Ho, Wo, stride, pad_top, pad_left;
+};
+
+// How the attention read compares a query with its keys.
+enum class Similarity { Dot, Cosine, Average };
+
+}  // namespace gmn

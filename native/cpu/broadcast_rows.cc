@@ -1,0 +1,26 @@
+// A vector broadcast over rows, and its gradient: the column sums (also linear's bias gradient).
+#include <cstring>
+
+#include "../base/threadpool.h"
+#include "../kernels/kernels.h"
+
+namespace gmn::cpu {
+
+void broadcast_rows_forward(const float* v, float* out, int64_t N, int64_t H) {
+  parallel_for(N, row_grain(H), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) std::memcpy(out + n * H, v, H * sizeof(float));
+  });
+}
+
+void broadcast_rows_backward(const float* dy, float* dv, int64_t N, int64_t H, bool accumulate) {
+  // Each column summed over rows in order by one task: deterministic.
+  parallel_for(H, 16, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      float s = 0.0f;
+      for (int64_t n = 0; n < N; ++n) s += dy[n * H + h];
+      dv[h] = accumulate ? dv[h] + s : s;
+    }
+  });
+}
+
+}  // namespace gmn::cpu

@@ -1,0 +1,100 @@
+// Average pooling and bilinear resize are both separable linear resamplings: each output row is a
+// weighted sum of a few input rows, each output column of a few input columns. One engine runs
+// them; the backward pass runs the same engine with the tables transposed (each input index
+// gathers from the outputs that read it), so every gradient element is written once, race-free.
+#pragma once
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "../base/threadpool.h"
+#include "../kernels/kernels.h"
+
+namespace gmn::cpu::resample {
+
+// Output index o reads input indices index[k] with weights weight[k], k in [begin[o], begin[o+1]).
+struct Taps {
+  std::vector<int64_t> begin{0}, index;
+  std::vector<float> weight;
+  void add(int64_t i, float w) {
+    index.push_back(i);
+    weight.push_back(w);
+  }
+  void next_output() { begin.push_back(static_cast<int64_t>(index.size())); }
+  int64_t outputs() const { return static_cast<int64_t>(begin.size()) - 1; }
+};
+
+// The adjoint: for each of the `inputs` indices, the outputs that read it (in output order) and their weights.
+inline Taps transpose(const Taps& t, int64_t inputs) {
+  std::vector<std::vector<std::pair<int64_t, float>>> readers(static_cast<size_t>(inputs));
+  for (int64_t o = 0; o < t.outputs(); ++o)
+    for (int64_t k = t.begin[o]; k < t.begin[o + 1]; ++k) readers[t.index[k]].push_back({o, t.weight[k]});
+  Taps r;
+  for (const auto& list : readers) {
+    for (const auto& [o, w] : list) r.add(o, w);
+    r.next_output();
+  }
+  return r;
+}
+
+// y[p, i, j] = (accumulate ? y : 0) + sum over row taps (u, wu) of i: wu * sum over column taps (v, wv) of j: wv * x[p, u, v]
+// In two passes per plane: the column sums of every input row first (tmp[u, j]), then the rows,
+// whose inner loop runs over contiguous j. The sums happen in the same order as written above.
+inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows, const Taps& cols,
+              bool accumulate) {
+  const int64_t Ho = rows.outputs(), Wo = cols.outputs();
+  parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> tmp, acc;
+    tmp.resize(static_cast<size_t>(H * Wo));
+    acc.resize(static_cast<size_t>(Wo));
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* xp = x + p * H * W;
+      float* yp = y + p * Ho * Wo;
+      for (int64_t u = 0; u < H; ++u) {
+        const float* xr = xp + u * W;
+        for (int64_t j = 0; j < Wo; ++j) {
+          float t = 0.0f;
+          for (int64_t c = cols.begin[j]; c < cols.begin[j + 1]; ++c) t += cols.weight[c] * xr[cols.index[c]];
+          tmp[u * Wo + j] = t;
+        }
+      }
+      for (int64_t i = 0; i < Ho; ++i) {
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t r = rows.begin[i]; r < rows.begin[i + 1]; ++r) {
+          const float w = rows.weight[r];
+          const float* t = tmp.data() + rows.index[r] * Wo;
+          for (int64_t j = 0; j < Wo; ++j) acc[j] += w * t[j];
+        }
+        float* out = yp + i * Wo;
+        if (accumulate) for (int64_t j = 0; j < Wo; ++j) out[j] += acc[j];
+        else std::copy(acc.begin(), acc.end(), out);
+      }
+    }
+  });
+}
+
+// Window i of a valid pooling covers inputs i*stride .. i*stride + k - 1, each weighted 1/k.
+inline Taps pool_taps(int64_t outputs, int64_t k, int64_t stride) {
+  Taps t;
+  for (int64_t i = 0; i < outputs; ++i) {
+    for (int64_t a = 0; a < k; ++a) t.add(i * stride + a, 1.0f / static_cast<float>(k));
+    t.next_output();
+  }
+  return t;
+}
+
+// TensorFlow 1.x legacy bilinear: output i samples input position i * in / out, between its floor
+// and the next index (clamped), with weights 1 - frac and frac. Computed exactly in integers.
+inline Taps bilinear_taps(int64_t in, int64_t out) {
+  Taps t;
+  for (int64_t i = 0; i < out; ++i) {
+    const int64_t lo = i * in / out, hi = std::min(lo + 1, in - 1);
+    const float frac = static_cast<float>(i * in - lo * out) / static_cast<float>(out);
+    t.add(lo, 1.0f - frac);
+    t.add(hi, frac);
+    t.next_output();
+  }
+  return t;
+}
+
+}  // namespace gmn::cpu::resample

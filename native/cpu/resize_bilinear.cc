@@ -1,0 +1,19 @@
+// TensorFlow 1.x bilinear resize, as a separable resampling (resample.h).
+#include "resample.h"
+
+namespace gmn::cpu {
+
+using resample::bilinear_taps;
+using resample::transpose;
+
+void resize_bilinear_forward(const float* x, float* y, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo) {
+  resample::resample(x, y, planes, H, W, bilinear_taps(H, Ho), bilinear_taps(W, Wo), false);
+}
+
+void resize_bilinear_backward(const float* dy, float* dx, int64_t planes, int64_t H, int64_t W, int64_t Ho,
+                              int64_t Wo, bool accumulate) {
+  resample::resample(dy, dx, planes, Ho, Wo, transpose(bilinear_taps(H, Ho), H), transpose(bilinear_taps(W, Wo), W),
+           accumulate);
+}
+
+}  // namespace gmn::cpu
