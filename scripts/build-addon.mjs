@@ -3,6 +3,9 @@
 //   no cmake       -> node-gyp with binding.gyp: CPU backend only
 // GMN_CUDA=0 forces a CPU-only build; GMN_CUDA=1 fails unless the CUDA backend can be built.
 // GMN_NATIVE=0 builds the CPU kernels for the generic instruction set (no -march=native).
+// GMN_CUDA_EMULATION=1 builds the test variant into build-emulation/ (beside build/, which it leaves
+// alone): the CUDA kernels compiled by the host compiler against native/emulation, which runs the
+// CUDA execution model on the CPU. Load it with GMN_ADDON=build-emulation/Release/gmn.node.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -44,6 +47,13 @@ function run(command, args) {
 
 const cuda = flag('GMN_CUDA');
 const native = flag('GMN_NATIVE') === 'OFF' ? 'OFF' : 'ON';
+
+if (flag('GMN_CUDA_EMULATION') === 'ON') {
+  if (!onPath('cmake')) fail('GMN_CUDA_EMULATION=1 needs cmake, which is not on PATH.');
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  run(process.execPath, [cmakeJs, 'rebuild', '--out', 'build-emulation', '--CDGMN_CUDA_EMULATION=ON', `--CDGMN_NATIVE=${native}`]);
+  process.exit(0);
+}
 // A stale build (from the other builder) could leave a second .node file for node-gyp-build to find.
 rmSync(path.join(root, 'build'), { recursive: true, force: true });
 

@@ -13,17 +13,20 @@ let fallbackReported = false;
 
 /**
  * Resolves a `device` option. 'cuda' throws when CUDA is unusable; 'auto' (the default everywhere)
- * picks CUDA when usable and otherwise the CPU, saying so once per process on stderr.
+ * picks CUDA when usable and otherwise the CPU, saying so once per process on stderr. 'auto' never
+ * picks an emulated CUDA device (`CudaBackendInfo.emulated`: the CPU emulation, for tests); an
+ * explicit 'cuda' may use it.
  */
 export function resolveDevice(device: DeviceOption = 'auto'): DeviceName {
   checkOneOf('device', device, ['auto', 'cpu', 'cuda'] as const);
   if (device === 'cpu') return 'cpu';
   const cuda = loadBinding().backends()[1];
-  if (cuda.usable) return 'cuda';
+  if (cuda.usable && (device === 'cuda' || !cuda.emulated)) return 'cuda';
   if (device === 'cuda') throw new Error(`gmn: device 'cuda' was requested but CUDA is unusable: ${cuda.reason}`);
   if (!fallbackReported) {
     fallbackReported = true;
-    process.emitWarning(`CUDA is unusable (${cuda.reason}); using the CPU backend`, { code: 'GMN_CPU_FALLBACK' });
+    const why = cuda.usable ? 'the CUDA device of this build is the CPU emulation, for tests' : `CUDA is unusable (${cuda.reason})`;
+    process.emitWarning(`${why}; using the CPU backend`, { code: 'GMN_CPU_FALLBACK' });
   }
   return 'cpu';
 }

@@ -39,5 +39,5 @@ export type { NativeTensor, NativeBinding } from './native/binding.js';
 export type { Parameters, Init } from './model/parameters.js';
 export type { NamedArray } from './train/safetensors.js';
 export type { Op } from './ops.js';
-export type { AttentionSimilarity } from './native/ops-attention.js';
+export type { AttentionSimilarity } from './native/ops/attention.js';
 export { exportONNX, ONNX_GRAPHS, type OnnxGraph, type ExportOptions } from './onnx/export.js';

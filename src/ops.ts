@@ -1,4 +1,4 @@
-// The native operations, typed (see NativeBinding in ./native/binding.ts for each contract).
+// The native operations, typed (see NativeBinding in ./native/binding.ts and each op's contract in ./native/ops/).
 import { loadBinding, type NativeBinding } from './native/binding.js';
 
 /** The type of the native function `K`. */

@@ -6,9 +6,9 @@ import test from 'ava';
 
 import { Rng } from '../src/data/rng.js';
 import { loadBinding, type NativeTensor } from '../src/native/binding.js';
-import type { AttentionSimilarity } from '../src/native/ops-attention.js';
+import type { AttentionSimilarity } from '../src/native/ops/attention.js';
 import { compare, randomArrays } from './helpers/op-harness.js';
-import { attentionCases } from './helpers/op-cases-attention.js';
+import { harness as gruCases } from './ops/gru.cases.js';
 
 const b = loadBinding();
 const made: NativeTensor[] = [];
@@ -60,17 +60,17 @@ function readInputs(r: Read, rng: Rng): ReadInputs {
   };
 }
 
-/** The read's inputs as native tensors, in attentionForward's argument order. */
+/** The read's inputs as native tensors, by attentionForward's argument names. */
 function readTensors(r: Read, x: ReadInputs) {
   const R = r.B * r.T;
-  return [
-    tensor([R, r.D], x.query),
-    tensor([R, r.D], x.keys),
-    tensor([r.P, r.D], x.pseudoKeys),
-    tensor([R, r.F], x.values),
-    tensor([r.P, r.F], x.pseudoValues),
-    tensor([R, 1], x.strength),
-  ] as const;
+  return {
+    query: tensor([R, r.D], x.query),
+    keys: tensor([R, r.D], x.keys),
+    pseudoKeys: tensor([r.P, r.D], x.pseudoKeys),
+    values: tensor([R, r.F], x.values),
+    pseudoValues: tensor([r.P, r.F], x.pseudoValues),
+    strength: tensor([R, 1], x.strength),
+  };
 }
 
 // The definition in float64: weights over the T + P slots of each row, then the weighted read.
@@ -116,19 +116,19 @@ async function nativeRead(r: Read, x: ReadInputs) {
   const matching = r.similarity !== 'average';
   const out = await poisoned([R, r.F]);
   const weights = await poisoned([R, r.T + r.P]);
-  await b.attentionForward(
-    matching ? tensor([R, r.D], x.query) : null,
-    matching ? tensor([R, r.D], x.keys) : null,
-    matching && r.P > 0 ? tensor([r.P, r.D], x.pseudoKeys) : null,
-    tensor([R, r.F], x.values),
-    r.P > 0 ? tensor([r.P, r.F], x.pseudoValues) : null,
-    matching ? tensor([R, 1], x.strength) : null,
+  await b.attentionForward({
+    query: matching ? tensor([R, r.D], x.query) : null,
+    keys: matching ? tensor([R, r.D], x.keys) : null,
+    pseudoKeys: matching && r.P > 0 ? tensor([r.P, r.D], x.pseudoKeys) : null,
+    values: tensor([R, r.F], x.values),
+    pseudoValues: r.P > 0 ? tensor([r.P, r.F], x.pseudoValues) : null,
+    strength: matching ? tensor([R, 1], x.strength) : null,
     out,
     weights,
-    r.B,
-    r.similarity,
-    r.pseudoPositions,
-  );
+    episodes: r.B,
+    similarity: r.similarity,
+    pseudoPositions: r.pseudoPositions,
+  });
   return { out: await out.read(), weights: await weights.read() };
 }
 
@@ -180,14 +180,7 @@ test("attentionForward 'average' reads the same with or without a query, keys, p
   const R = r.B * r.T;
   const out = await poisoned([R, r.F]);
   const weights = await poisoned([R, r.T + r.P]);
-  await b.attentionForward(
-    ...readTensors(r, x),
-    out,
-    weights,
-    r.B,
-    'average',
-    r.pseudoPositions,
-  );
+  await b.attentionForward({ ...readTensors(r, x), out, weights, episodes: r.B, similarity: 'average', pseudoPositions: r.pseudoPositions });
   t.deepEqual(await out.read(), plain.out);
   t.deepEqual(await weights.read(), plain.weights);
 });
@@ -200,10 +193,12 @@ test('attentionBackward: the strength gradient is exactly 0 where the strength i
     const inputs = readTensors(r, x);
     const out = tensor([R, r.F]);
     const weights = tensor([R, r.T + r.P]);
-    await b.attentionForward(...inputs, out, weights, r.B, similarity, r.pseudoPositions);
+    const settings = { episodes: r.B, similarity, pseudoPositions: r.pseudoPositions };
+    await b.attentionForward({ ...inputs, out, weights, ...settings });
     const gradStrength = await poisoned([R, 1]);
     const gradOut = tensor([R, r.F], random(new Rng(15), R * r.F));
-    await b.attentionBackward(...inputs, weights, gradOut, null, null, null, null, null, gradStrength, r.B, similarity, r.pseudoPositions, false);
+    // The other gradients left out: null.
+    await b.attentionBackward({ ...inputs, weights, gradOut, gradStrength, ...settings, accumulate: false });
     const g = await gradStrength.read();
     for (let n = 0; n < R; n++) {
       const s = x.strength[n];
@@ -241,17 +236,17 @@ function referenceGru(N: number, I: number, H: number, a: Record<string, Float32
 async function nativeGru(N: number, I: number, H: number, a: Record<string, Float32Array>) {
   const out = await poisoned([N, H]);
   const saved = await poisoned([N, 4 * H]);
-  await b.gruForward(
-    tensor([N, I], a.x),
-    tensor([N, H], a.h),
-    tensor([2 * H, I + H], a.wGates),
-    tensor([2 * H], a.bGates),
-    tensor([H, I + H], a.wCand),
-    tensor([H], a.bCand),
-    tensor([H], a.slope),
+  await b.gruForward({
+    x: tensor([N, I], a.x),
+    h: tensor([N, H], a.h),
+    wGates: tensor([2 * H, I + H], a.wGates),
+    bGates: tensor([2 * H], a.bGates),
+    wCand: tensor([H, I + H], a.wCand),
+    bCand: tensor([H], a.bCand),
+    slope: tensor([H], a.slope),
     out,
     saved,
-  );
+  });
   return { out: await out.read(), saved: await saved.read() };
 }
 
@@ -283,9 +278,8 @@ test('gruForward equals a float64 reference (out and the saved gates, a and c)',
 
 test("the GRU harness cases' PReLU inputs stay farther from 0 than one finite-difference step can move them", async (t) => {
   const eps = 1e-2;
-  const cases = attentionCases.filter((c) => c.name.startsWith('gru'));
-  t.is(cases.length, 2);
-  for (const op of cases) {
+  t.is(gruCases.length, 2);
+  for (const op of gruCases) {
     t.is(op.fdTolerance.eps, eps);
     // checkCpu draws the inputs first from Rng(1): these are the inputs it differentiates.
     const a = randomArrays(op.inputs, new Rng(1));
@@ -324,7 +318,8 @@ test('attention and GRU backward give the same bits with 1, 2 and 3 threads', as
   const out = tensor([R, r.F]);
   const weights = tensor([R, r.T + r.P]);
   const gradOut = tensor([R, r.F], random(rng, R * r.F));
-  const grads = ins.map((i) => tensor(i.shape));
+  const grads = Object.values(ins).map((i) => tensor(i.shape));
+  const [gradQuery, gradKeys, gradPseudoKeys, gradValues, gradPseudoValues, gradStrength] = grads;
   const [N, I, H] = [200, 488, 200];
   const g = {
     x: tensor([N, I], random(rng, N * I)),
@@ -343,11 +338,13 @@ test('attention and GRU backward give the same bits with 1, 2 and 3 threads', as
   try {
     for (const threads of [1, 2, 3]) {
       b.setThreads(threads);
-      await b.attentionForward(...ins, out, weights, r.B, r.similarity, r.pseudoPositions);
-      await b.attentionBackward(...ins, weights, gradOut, ...(grads as [NativeTensor, NativeTensor, NativeTensor, NativeTensor, NativeTensor, NativeTensor]), r.B, r.similarity, r.pseudoPositions, false);
-      await b.gruForward(g.x, g.h, g.wGates, g.bGates, g.wCand, g.bCand, g.slope, gruOut, saved);
-      const [gx, gh, gwg, gbg, gwc, gbc, gs] = gruGrads;
-      await b.gruBackward(g.x, g.h, g.wGates, g.bGates, g.wCand, g.bCand, g.slope, saved, gruGradOut, gx, gh, gwg, gbg, gwc, gbc, gs, false);
+      const settings = { episodes: r.B, similarity: r.similarity, pseudoPositions: r.pseudoPositions };
+      await b.attentionForward({ ...ins, out, weights, ...settings });
+      await b.attentionBackward({ ...ins, weights, gradOut, gradQuery, gradKeys, gradPseudoKeys, gradValues, gradPseudoValues, gradStrength, ...settings, accumulate: false });
+      await b.gruForward({ ...g, out: gruOut, saved });
+      const [gradX, gradH, gradWGates, gradBGates, gradWCand, gradBCand, gradSlope] = gruGrads;
+      const { bGates: _bGates, bCand: _bCand, ...cell } = g;
+      await b.gruBackward({ ...cell, saved, gradOut: gruGradOut, gradX, gradH, gradWGates, gradBGates, gradWCand, gradBCand, gradSlope, accumulate: false });
       results.push(await Promise.all([out, weights, ...grads, gruOut, saved, ...gruGrads].map((v) => v.read())));
     }
   } finally {

@@ -5,6 +5,7 @@ import test from 'ava';
 
 import { Rng } from '../src/data/rng.js';
 import { loadBinding, type NativeTensor } from '../src/native/binding.js';
+import type { AdamUpdateArgs } from '../src/native/ops/adam.js';
 import { compare } from './helpers/op-harness.js';
 
 const b = loadBinding();
@@ -32,15 +33,8 @@ async function expectClose(t: { deepEqual: (a: unknown, b: unknown, m?: string) 
 
 const dispose = (...lists: NativeTensor[][]) => lists.flat().forEach((x) => x.dispose());
 
-interface AdamOptions {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  decoupled: boolean;
-  gradScale: number;
-}
+/** adamUpdate's scalar arguments but the step. */
+type AdamOptions = Omit<AdamUpdateArgs, 'params' | 'grads' | 'm' | 'v' | 'step'>;
 
 for (const opts of [
   { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, gradScale: 1 },
@@ -60,7 +54,7 @@ for (const opts of [
       for (let step = 1; step <= 4; step++) {
         const g = rounded(randoms(rng));
         for (let i = 0; i < g.length; i++) await G[i].write(Float32Array.from(g[i]));
-        await b.adamUpdate(P, G, M, V, opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weightDecay, opts.decoupled, step, opts.gradScale);
+        await b.adamUpdate({ params: P, grads: G, m: M, v: V, ...opts, step });
         const lrT = (opts.lr * Math.sqrt(1 - opts.beta2 ** step)) / (1 - opts.beta1 ** step);
         p = p.map((pt, i) =>
           pt.map((pj, j) => {

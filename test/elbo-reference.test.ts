@@ -88,9 +88,10 @@ async function runElbo(a: ElboInputs, gradLoss = 1.5) {
     const i = Object.fromEntries(inputNames.map((name) => [name, make(shapeOf(name), a[name])])) as Record<(typeof inputNames)[number], NativeTensor>;
     const [terms, loss] = [make([a.N, 3]), make([1])];
     const grads = ['logits', 'z', 'muQ', 'preQ', 'muP', 'preP'].map((name) => make(name === 'logits' ? [a.N, a.D] : [a.N, a.Z]));
+    const [gradLogits, gradZ, gradMuQ, gradPreQ, gradMuP, gradPreP] = grads;
     for (const t of [terms, loss, ...grads]) await t.fill(Number.NaN);
-    await b.elboForward(i.logits, i.x, i.z, i.muQ, i.preQ, i.muP, i.preP, i.rowWeight, terms, loss);
-    await b.elboBackward(i.logits, i.x, i.z, i.muQ, i.preQ, i.muP, i.preP, i.rowWeight, make([1], Float32Array.of(gradLoss)), ...(grads as [NativeTensor, NativeTensor, NativeTensor, NativeTensor, NativeTensor, NativeTensor]), false);
+    await b.elboForward({ ...i, terms, loss });
+    await b.elboBackward({ ...i, gradLoss: make([1], Float32Array.of(gradLoss)), gradLogits, gradZ, gradMuQ, gradPreQ, gradMuP, gradPreP, accumulate: false });
     const [dLogits, dZ, dMuQ, dPreQ, dMuP, dPreP] = await Promise.all(grads.map((g) => g.read()));
     return { terms: await terms.read(), loss: (await loss.read())[0], dLogits, dZ, dMuQ, dPreQ, dMuP, dPreP };
   } finally {

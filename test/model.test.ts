@@ -3,6 +3,7 @@
 import test from 'ava';
 
 import { Rng } from '../src/data/rng.js';
+import { backends, resolveDevice } from '../src/backend.js';
 import { GMN } from '../src/model/gmn.js';
 import { parameterSpecs } from '../src/model/parameters.js';
 import { resolveConfig, type GMNConfig } from '../src/model/config.js';
@@ -125,9 +126,19 @@ for (const [name, extra] of variants) {
   });
 }
 
-test("the model refuses device 'cuda' with an explanation (its kernels are CPU-only so far)", (t) => {
-  t.throws(() => new GMN(small, { device: 'cuda' }), { message: /CPU backend only/ });
+test("the model refuses device 'cuda' naming the ops CUDA lacks in this build, and 'auto' then means the CPU", (t) => {
   t.throws(() => new GMN(small, { device: 'gpu' as never }), { instanceOf: RangeError, message: /device/ });
+  const [cpu, cuda] = backends();
+  const missing = cpu.ops.filter((op) => !cuda.ops.includes(op));
+  if (missing.length === 0) {
+    // Every op has a CUDA kernel: the model follows resolveDevice.
+    const model = new GMN(small, { device: 'auto' });
+    t.is(model.device, resolveDevice('auto'));
+    model.dispose();
+    return;
+  }
+  const err = t.throws(() => new GMN(small, { device: 'cuda' }), { message: /cannot run on CUDA in this build: it has no CUDA kernel for / });
+  for (const op of missing) t.true(err?.message.includes(op), `the message names ${op}: ${err?.message}`);
   const model = new GMN(small, { device: 'auto' });
   t.is(model.device, 'cpu');
   model.dispose();

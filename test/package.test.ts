@@ -23,7 +23,7 @@ test('npm pack holds what a user needs; installed into a new project, the CLI, t
   const [info] = JSON.parse(pack.out.slice(pack.out.indexOf('['))) as [{ filename: string; size: number; files: { path: string }[] }];
   const files = info.files.map((f) => f.path);
   t.log(`tarball ${info.filename}: ${(info.size / 1e6).toFixed(2)} MB, ${files.length} files`);
-  for (const want of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/gmn.js', 'native/cpu/gemm.cc', 'native/cuda/gemm.cu', 'CMakeLists.txt', 'binding.gyp', 'scripts/build-addon.mjs', 'README.md', 'LICENSE']) {
+  for (const want of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/gmn.js', 'native/cpu/sgemm.cc', 'native/cuda/sgemm.cu', 'native/ops/registry.h', 'native/emulation/cuda_runtime.h', 'CMakeLists.txt', 'binding.gyp', 'scripts/build-addon.mjs', 'README.md', 'LICENSE']) {
     t.true(files.includes(want), `the tarball holds ${want}`);
   }
   if (existsSync(join(root, 'models', 'default.safetensors'))) t.true(files.includes('models/default.safetensors'), 'the default model ships');

@@ -83,13 +83,18 @@ test('GMN_THREADS sets the default pool size', (t) => {
   t.is(r.stdout.trim(), '3');
 });
 
-test('backends() lists the CPU and the CUDA backend with its state', (t) => {
+test('backends() lists the CPU and the CUDA backend with its state and ops', (t) => {
   const [cpu, cuda] = backends();
   t.like(cpu, { name: 'cpu', compiled: true, usable: true });
   t.true(cpu.name === 'cpu' && cpu.threads >= 1);
   t.is(cuda.name, 'cuda');
   t.is(typeof cuda.compiled, 'boolean');
   if (cuda.name !== 'cuda') return;
+  // The ops each backend can run; CUDA's are among the CPU's, and none without CUDA compiled in.
+  t.true(Array.isArray(cpu.ops) && cpu.ops.length > 0 && cpu.ops.every((op) => typeof op === 'string'));
+  t.true(Array.isArray(cuda.ops) && cuda.ops.every((op) => cpu.ops.includes(op)));
+  if (!cuda.compiled) t.deepEqual(cuda.ops, []);
+  t.is(typeof cuda.emulated, 'boolean');
   if (cuda.usable) {
     t.true(cuda.devices.length > 0);
     t.regex(cuda.devices[0].computeCapability, /^\d+\.\d+$/);
@@ -98,16 +103,20 @@ test('backends() lists the CPU and the CUDA backend with its state', (t) => {
   }
 });
 
-test("resolveDevice: 'cpu' is always cpu; 'cuda' throws when unusable; 'auto' falls back with one warning", (t) => {
+test("resolveDevice: 'cpu' is always cpu; 'cuda' throws when unusable; 'auto' falls back with one warning, also from an emulated CUDA", (t) => {
   t.is(resolveDevice('cpu'), 'cpu');
   const cuda = backends()[1];
+  if (cuda.name !== 'cuda') return;
   if (cuda.usable) {
     t.is(resolveDevice('cuda'), 'cuda');
-    t.is(resolveDevice('auto'), 'cuda');
-    return;
+    if (!cuda.emulated) {
+      t.is(resolveDevice('auto'), 'cuda');
+      return;
+    }
+  } else {
+    t.throws(() => resolveDevice('cuda'), { message: /CUDA is unusable/ });
+    t.throws(() => zeros([2], { device: 'cuda' }), { message: /CUDA is unusable/ });
   }
-  t.throws(() => resolveDevice('cuda'), { message: /CUDA is unusable/ });
-  t.throws(() => zeros([2], { device: 'cuda' }), { message: /CUDA is unusable/ });
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(w.message);
   process.on('warning', onWarning);

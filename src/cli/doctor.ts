@@ -10,7 +10,7 @@ function version(v: number | undefined): string {
 export function describeCuda(cuda: CudaBackendInfo): string[] {
   if (!cuda.compiled) return [`CUDA: ${cuda.reason}`];
   const lines = [
-    `CUDA: compiled in, ${cuda.usable ? 'usable' : 'unusable'}`,
+    `CUDA: compiled in, ${cuda.usable ? 'usable' : 'unusable'}${cuda.emulated ? ' (emulated on the CPU, for tests)' : ''}`,
     `  driver ${version(cuda.driverVersion)}, runtime ${version(cuda.runtimeVersion)}`,
   ];
   if (!cuda.usable) lines.push(`  reason: ${cuda.reason}`);
@@ -44,6 +44,6 @@ export function doctor(args: string[]): number {
   console.log(`node ${process.version} on ${process.platform}-${process.arch}`);
   console.log(`CPU: usable, ${cpu.threads} threads`);
   for (const line of describeCuda(cuda)) console.log(line);
-  console.log(`default device: ${cuda.usable ? 'cuda' : 'cpu'}`);
+  console.log(`default device: ${cuda.usable && !cuda.emulated ? 'cuda' : 'cpu'}`);
   return 0;
 }

@@ -1,7 +1,7 @@
 // The Generative Matching Network (docs/model.md): parameters, and the loss of a batch of episodes
 // with its gradient, computed for every position of every episode at once.
 import { parameterVar, Tape, Var } from '../autograd.js';
-import type { DeviceOption } from '../backend.js';
+import { resolveDevice, type DeviceOption } from '../backend.js';
 import { checkInteger, checkOneOf, typeError, rangeError } from '../errors.js';
 import { loadBinding, type DeviceName, type NativeBinding, type NativeTensor } from '../native/binding.js';
 import { FEATURES, IMAGE_SIDE, PIXELS, resolveConfig, type GMNConfig } from './config.js';
@@ -10,8 +10,9 @@ import { DECODER_SECTIONS, ENCODER_SECTIONS, Parameters, parameterSpecs } from '
 
 export interface GMNOptions {
   /**
-   * Where parameters and activations live. Default 'auto'. The model's kernels exist on the CPU
-   * backend only so far, so 'auto' means the CPU and 'cuda' is refused with an explanation.
+   * Where parameters and activations live. Default 'auto'. The model runs on CUDA only when this
+   * build has a CUDA kernel for every op the CPU backend has (the `ops` lists of `backends()`); otherwise
+   * 'auto' means the CPU and 'cuda' is refused, naming the ops CUDA lacks.
    */
   device?: DeviceOption;
   /** Seed of the initialisation. Default 0. */
@@ -78,11 +79,21 @@ type Reader = {
   gru: { wGates: Var; bGates: Var; wCand: Var; bCand: Var; slope: Var };
 };
 
-/** The model's kernels (conv, attention, GRU, ELBO, optimizers) have no CUDA versions yet. */
+/** The ops of this build's CPU backend that its CUDA backend lacks: the model needs every one on its device. */
+function opsMissingOnCuda(): string[] {
+  const [cpu, cuda] = loadBinding().backends();
+  return cpu.ops.filter((op) => !cuda.ops.includes(op));
+}
+
 function modelDevice(device: DeviceOption = 'auto'): DeviceName {
   checkOneOf('device', device, ['auto', 'cpu', 'cuda'] as const);
+  if (device === 'cpu') return 'cpu';
+  const missing = opsMissingOnCuda();
+  if (missing.length === 0) return resolveDevice(device);
   if (device === 'cuda') {
-    throw new Error("gmn: the GMN model runs on the CPU backend only so far (its kernels have no CUDA versions yet); use device: 'cpu' or 'auto'");
+    throw new Error(
+      `gmn: the GMN model cannot run on CUDA in this build: it has no CUDA kernel for ${missing.join(', ')}; use device: 'cpu' or 'auto'`,
+    );
   }
   return 'cpu';
 }

@@ -138,17 +138,26 @@ export class Layers {
     const weights = this.tape.tensor([rows, slots]);
     const v = (x: Var | null) => x?.value ?? null;
     const g = (x: Var | null) => x?.grad() ?? null;
-    this.run(
-      this.b.attentionForward(v(query), v(keys), v(pseudoKeys), values.value, v(pseudoValues), v(strength), y.value, weights, episodes, similarity, pseudoPositions),
-    );
+    const tensors = { query: v(query), keys: v(keys), pseudoKeys: v(pseudoKeys), values: values.value, pseudoValues: v(pseudoValues), strength: v(strength) };
+    this.run(this.b.attentionForward({ ...tensors, out: y.value, weights, episodes, similarity, pseudoPositions }));
     this.tape.record(y, () =>
       this.run(
-        this.b.attentionBackward(
-          v(query), v(keys), v(pseudoKeys), values.value, v(pseudoValues), v(strength), weights, y.grad()!,
+        this.b.attentionBackward({
+          ...tensors,
+          weights,
+          gradOut: y.grad()!,
+          gradQuery: g(query),
+          gradKeys: g(keys),
           // average matching reads no keys, so its pseudo-keys get no gradient
-          g(query), g(keys), similarity === 'average' ? null : g(pseudoKeys), g(values), g(pseudoValues), g(strength),
-          episodes, similarity, pseudoPositions, true,
-        ),
+          gradPseudoKeys: similarity === 'average' ? null : g(pseudoKeys),
+          gradValues: g(values),
+          gradPseudoValues: g(pseudoValues),
+          gradStrength: g(strength),
+          episodes,
+          similarity,
+          pseudoPositions,
+          accumulate: true,
+        }),
       ),
     );
     return y;
@@ -159,12 +168,23 @@ export class Layers {
     const weights = [p.wGates, p.bGates, p.wCand, p.bCand, p.slope];
     const y = this.out(h.shape, [x, h, ...weights]);
     const saved = this.tape.tensor([h.shape[0], 4 * h.shape[1]]);
-    const [wg, bg, wc, bc, sl] = weights.map((w) => w.value);
-    this.run(this.b.gruForward(x.value, h.value, wg, bg, wc, bc, sl, y.value, saved));
+    const cell = { x: x.value, h: h.value, wGates: p.wGates.value, wCand: p.wCand.value, slope: p.slope.value };
+    this.run(this.b.gruForward({ ...cell, bGates: p.bGates.value, bCand: p.bCand.value, out: y.value, saved }));
     this.tape.record(y, () =>
       this.run(
-        this.b.gruBackward(x.value, h.value, wg, bg, wc, bc, sl, saved, y.grad()!, x.grad(), h.grad(),
-          p.wGates.grad(), p.bGates.grad(), p.wCand.grad(), p.bCand.grad(), p.slope.grad(), true),
+        this.b.gruBackward({
+          ...cell,
+          saved,
+          gradOut: y.grad()!,
+          gradX: x.grad(),
+          gradH: h.grad(),
+          gradWGates: p.wGates.grad(),
+          gradBGates: p.bGates.grad(),
+          gradWCand: p.wCand.grad(),
+          gradBCand: p.bCand.grad(),
+          gradSlope: p.slope.grad(),
+          accumulate: true,
+        }),
       ),
     );
     return y;
@@ -185,10 +205,22 @@ export class Layers {
   elbo(logits: Var, x: Var, z: Var, q: { mu: Var; pre: Var }, p: { mu: Var; pre: Var }, rowWeight: Var): { terms: NativeTensor; loss: Var } {
     const terms = this.tape.tensor([x.shape[0], 3]);
     const loss = this.out([1], [logits, z, q.mu, q.pre, p.mu, p.pre]);
-    const args = [logits.value, x.value, z.value, q.mu.value, q.pre.value, p.mu.value, p.pre.value, rowWeight.value] as const;
-    this.run(this.b.elboForward(...args, terms, loss.value));
+    const inputs = { logits: logits.value, x: x.value, z: z.value, muQ: q.mu.value, preQ: q.pre.value, muP: p.mu.value, preP: p.pre.value, rowWeight: rowWeight.value };
+    this.run(this.b.elboForward({ ...inputs, terms, loss: loss.value }));
     this.tape.record(loss, () =>
-      this.run(this.b.elboBackward(...args, loss.grad()!, logits.grad(), z.grad(), q.mu.grad(), q.pre.grad(), p.mu.grad(), p.pre.grad(), true)),
+      this.run(
+        this.b.elboBackward({
+          ...inputs,
+          gradLoss: loss.grad()!,
+          gradLogits: logits.grad(),
+          gradZ: z.grad(),
+          gradMuQ: q.mu.grad(),
+          gradPreQ: q.pre.grad(),
+          gradMuP: p.mu.grad(),
+          gradPreP: p.pre.grad(),
+          accumulate: true,
+        }),
+      ),
     );
     return { terms, loss };
   }

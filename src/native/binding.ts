@@ -4,44 +4,57 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { ConvOps } from './ops-conv.js';
-import type { AttentionOps } from './ops-attention.js';
-import type { ElboOps } from './ops-elbo.js';
+import type { AdamOps } from './ops/adam.js';
+import type { AddOps } from './ops/add.js';
+import type { AttentionOps } from './ops/attention.js';
+import type { AvgPool2dOps } from './ops/avg_pool2d.js';
+import type { BroadcastRowsOps } from './ops/broadcast_rows.js';
+import type { ConcatOps } from './ops/concat.js';
+import type { Conv2dOps } from './ops/conv2d.js';
+import type { ConvTranspose2dOps } from './ops/conv_transpose2d.js';
+import type { ElboOps } from './ops/elbo.js';
+import type { GaussianSampleOps } from './ops/gaussian_sample.js';
+import type { GruOps } from './ops/gru.js';
+import type { LinearOps } from './ops/linear.js';
+import type { PreluOps } from './ops/prelu.js';
+import type { RandomNormalOps } from './ops/random_normal.js';
+import type { ResizeBilinearOps } from './ops/resize_bilinear.js';
+import type { SgdOps } from './ops/sgd.js';
+import type { SumSquaresOps } from './ops/sum_squares.js';
 import type { CpuBackendInfo, CudaBackendInfo, DeviceName, NativeTensor } from './tensor-types.js';
 
 export type * from './tensor-types.js';
 
-/** The functions the addon exports. Every call checks its arguments and throws TypeError/RangeError at once. */
-export interface NativeBinding extends ConvOps, AttentionOps, ElboOps {
+/**
+ * The functions the addon exports. Every call checks its arguments and throws TypeError/RangeError at once.
+ * The ops, one contract each in ./ops/<op>.ts (the op's snake_case name, as `backends()[i].ops`
+ * lists it), run on the backends whose `ops` list names them; given tensors of a backend whose list
+ * lacks the op, the returned Promise rejects.
+ */
+export interface NativeBinding
+  extends LinearOps,
+    PreluOps,
+    Conv2dOps,
+    ConvTranspose2dOps,
+    AvgPool2dOps,
+    ResizeBilinearOps,
+    AddOps,
+    ConcatOps,
+    BroadcastRowsOps,
+    AttentionOps,
+    GruOps,
+    RandomNormalOps,
+    GaussianSampleOps,
+    ElboOps,
+    SumSquaresOps,
+    AdamOps,
+    SgdOps {
   Tensor: abstract new (...args: never[]) => NativeTensor;
   /** A new tensor of `shape` on `device`, zero-filled or copied from `data`. */
   createTensor(shape: number[], device: DeviceName, data?: Float32Array | null): NativeTensor;
   backends(): [CpuBackendInfo, CudaBackendInfo];
   getThreads(): number;
   setThreads(threads: number): void;
-  /** out[N,M] = x[N,K] weight[M,K]^T + bias[M] (bias may be null). */
-  linearForward(x: NativeTensor, weight: NativeTensor, bias: NativeTensor | null, out: NativeTensor): Promise<void>;
-  /** gradX = gradOut weight, gradWeight = gradOut^T x, gradBias = column sums of gradOut; null outputs are skipped; `accumulate` adds instead of overwriting. */
-  linearBackward(
-    x: NativeTensor,
-    weight: NativeTensor,
-    gradOut: NativeTensor,
-    gradX: NativeTensor | null,
-    gradWeight: NativeTensor | null,
-    gradBias: NativeTensor | null,
-    accumulate: boolean,
-  ): Promise<void>;
-  /** out = x > 0 ? x : alpha[c] * x, with c the index on axis 1 (or one shared slope). */
-  preluForward(x: NativeTensor, alpha: NativeTensor, out: NativeTensor): Promise<void>;
-  /** gradX = gradOut * (x > 0 ? 1 : alpha[c]); gradAlpha[c] = sum of gradOut * x where x <= 0. */
-  preluBackward(
-    x: NativeTensor,
-    alpha: NativeTensor,
-    gradOut: NativeTensor,
-    gradX: NativeTensor | null,
-    gradAlpha: NativeTensor | null,
-    accumulate: boolean,
-  ): Promise<void>;
 }
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,8 +65,10 @@ export function loadBinding(): NativeBinding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   try {
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    cached = load(packageRoot) as NativeBinding;
+    // GMN_ADDON names another build of the addon (the tests load the CUDA emulation build so).
+    const override = process.env.GMN_ADDON;
+    if (override) cached = require(path.resolve(override)) as NativeBinding;
+    else cached = (require('node-gyp-build') as (dir: string) => unknown)(packageRoot) as NativeBinding;
   } catch (err) {
     const cause = err instanceof Error ? err.message : String(err);
     throw new Error(

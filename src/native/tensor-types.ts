@@ -1,4 +1,4 @@
-// Types of native tensors and backends, shared by the binding contract and the op families.
+// Types of native tensors and backends, shared by the binding contract and the op contracts (ops/).
 
 export type DeviceName = 'cpu' | 'cuda';
 
@@ -43,6 +43,11 @@ export interface CpuBackendInfo {
   usable: true;
   /** Threads of the native pool shared by all CPU kernels. */
   threads: number;
+  /**
+   * The ops (by their snake_case names, e.g. 'linear', 'conv_transpose2d'; one file each in
+   * src/native/ops/) that this build can run on the CPU: the reference for every other backend.
+   */
+  ops: string[];
 }
 
 export interface CudaBackendInfo {
@@ -57,6 +62,17 @@ export interface CudaBackendInfo {
   /** CUDA runtime version linked into the addon (13000 = 13.0). Absent when not compiled. */
   runtimeVersion?: number;
   devices: CudaDeviceInfo[];
+  /**
+   * The ops (names as in `CpuBackendInfo.ops`) that this build can run on CUDA; empty when CUDA is
+   * not compiled in. An op not listed rejects CUDA tensors.
+   */
+  ops: string[];
+  /**
+   * Whether the "CUDA" device of this build is the CPU emulation of the CUDA execution model (for
+   * testing the CUDA kernels in CI without a GPU). `resolveDevice('auto')` never picks it; an explicit
+   * 'cuda' may use it.
+   */
+  emulated: boolean;
 }
 
 export type BackendInfo = CpuBackendInfo | CudaBackendInfo;

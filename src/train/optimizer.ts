@@ -70,7 +70,20 @@ export class Optimizer {
       await this.b.sgdUpdate(values, grads, slot('velocity'), lr, c.momentum, c.weightDecay, gradScale);
     } else {
       const step = this.step + 1;
-      await this.b.adamUpdate(values, grads, slot('m'), slot('v'), lr, c.beta1, c.beta2, c.eps, c.weightDecay, c.kind === 'adamw', step, gradScale);
+      await this.b.adamUpdate({
+        params: values,
+        grads,
+        m: slot('m'),
+        v: slot('v'),
+        lr,
+        beta1: c.beta1,
+        beta2: c.beta2,
+        eps: c.eps,
+        weightDecay: c.weightDecay,
+        decoupled: c.kind === 'adamw',
+        step,
+        gradScale,
+      });
     }
     this.step += 1;
   }

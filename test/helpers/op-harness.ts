@@ -3,9 +3,11 @@
 // - the guard bytes around every tensor are checked after each call (out-of-bounds writes);
 // - CPU backward is checked against central finite differences of the CPU forward;
 // - `accumulate` is checked to add exactly the overwrite result to random initial values;
-// - every other usable backend is compared with the CPU reference on the same fresh random inputs.
+// - every other usable backend is compared with the CPU reference on the same fresh random inputs;
+// - ops that are not differentiated (noise, norms, optimizer updates) have forward-only cases.
 import { Rng } from '../../src/data/rng.js';
 import { loadBinding, type DeviceName, type NativeBinding, type NativeTensor } from '../../src/native/binding.js';
+import type { Case } from './args.js';
 
 export interface Tolerance {
   abs: number;
@@ -26,16 +28,20 @@ type Arrays = Record<string, Float32Array>;
 
 export interface OpCase {
   name: string;
+  /** The op under test (its snake_case name, as `backends()[i].ops` lists it, and its cases file's name). */
+  op: string;
   inputs: TensorSpec[];
   /** Forward outputs; their gradients are named by the same names. */
   outputs: TensorSpec[];
-  /** Whether a CUDA kernel exists (default true); CPU-only ops skip the CUDA comparison, saying so. */
-  cuda?: boolean;
   /** Inputs that receive a gradient from backward. */
   gradInputs: string[];
   forward(b: NativeBinding, inputs: Tensors, outputs: Tensors): Promise<void>;
-  /** `outputs` are the forward results on the same inputs, for ops that reuse saved activations. */
-  backward(
+  /**
+   * `outputs` are the forward results on the same inputs, for ops that reuse saved activations.
+   * Absent for an op that is not differentiated (noise, optimizer updates, norms): its case checks
+   * the forward only, and `gradInputs` is empty.
+   */
+  backward?(
     b: NativeBinding,
     inputs: Tensors,
     gradOutputs: Tensors,
@@ -49,6 +55,63 @@ export interface OpCase {
   fdTolerance: Tolerance & { eps: number };
   /** Check only this many random elements of each input by finite differences (default: all). */
   fdSamples?: number;
+}
+
+/** One op's file of cases, test/ops/<op>.cases.ts, run by test/ops.test.ts. */
+export interface OpCasesFile {
+  /** The op's harness cases (each with `op` set to the file's op name). */
+  harness: OpCase[];
+  /** The op's bad-argument cases, run through `argumentTests`. */
+  badArguments: Case[];
+  /** Further tests of the op, declared after every file's bad-argument cases. */
+  extraTests?: () => void;
+}
+
+// The default tolerances of the harness cases:
+// - finite differences use eps = 1e-2 on a float32 forward whose loss is summed in float64; the
+//   rounding of the outputs (about 1e-7 relative, times sums of tens of terms) divided by 2 eps
+//   gives errors around 1e-4, so abs 2e-3 + rel 2e-3 leaves margin and still catches any wrong
+//   term (a missing or swapped term is off by O(0.1) or more);
+// - other backends sum in a different order than the CPU: 1e-4 abs + 1e-4 rel covers float32
+//   reassociation for dot products of a few hundred terms.
+export const fdTolerance = { abs: 2e-3, rel: 2e-3, eps: 1e-2 };
+export const backendTolerance = { abs: 1e-4, rel: 1e-4 };
+
+/** Draws uniformly from [lo, hi). */
+export const uniformIn = (lo: number, hi: number) => (rng: Rng) => lo + (hi - lo) * rng.nextFloat();
+
+/**
+ * A harness case of an update op that changes lists of tensors in place (no backward): every list
+ * holds two tensors, one of them larger than a CPU chunk of the fused passes (16384 elements). The
+ * inputs are the lists' random initial values (`<list>0`, `<list>1`); forward copies those of the
+ * `updated` lists (the params and the optimizer's state) into the outputs (`updated<List>0`, ...)
+ * and runs `update` on them, with the other lists (the gradients) as the inputs themselves.
+ */
+export function updateCase(
+  name: string,
+  op: string,
+  lists: { name: string; init?: (rng: Rng) => number; updated?: boolean }[],
+  update: (b: NativeBinding, lists: Record<string, NativeTensor[]>) => Promise<void>,
+): OpCase {
+  const shapes = [[3, 5], [130, 200]];
+  const entries = (list: string) => shapes.map((shape, k) => ({ name: `${list}${k}`, shape }));
+  const updatedName = (input: string) => `updated${input[0].toUpperCase()}${input.slice(1)}`;
+  const inputs = lists.flatMap((l) => entries(l.name).map((e) => ({ name: e.name, shape: e.shape, init: l.init })));
+  const updated = lists.filter((l) => l.updated).flatMap((l) => entries(l.name));
+  return {
+    name,
+    op,
+    inputs,
+    outputs: updated.map((e) => ({ name: updatedName(e.name), shape: e.shape })),
+    gradInputs: [],
+    forward: async (b, i, o) => {
+      for (const e of updated) await o[updatedName(e.name)].write(await i[e.name].read());
+      const tensors = Object.fromEntries(lists.map((l) => [l.name, entries(l.name).map((e) => (l.updated ? o[updatedName(e.name)] : i[e.name]))]));
+      await update(b, tensors);
+    },
+    backendTolerance,
+    fdTolerance,
+  };
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -162,6 +225,7 @@ export async function runBackward(
   gradOutputs: Arrays,
   initial?: Arrays,
 ): Promise<Arrays> {
+  if (!op.backward) throw new Error(`${op.name} has no backward`);
   const b = loadBinding();
   const scope = new Scope(b, device);
   try {
@@ -188,6 +252,7 @@ export async function checkCpu(op: OpCase, seed = 1): Promise<string[]> {
 
   const outs = await runForward(op, 'cpu', inputs);
   problems.push(...unwritten('forward', outs));
+  if (!op.backward) return problems;
   const grads = await runBackward(op, 'cpu', inputs, gradOutputs);
   problems.push(...unwritten('backward', grads));
 
@@ -239,6 +304,7 @@ export async function checkBackend(op: OpCase, device: DeviceName, seed = 2): Pr
 
   const [want, got] = [await runForward(op, 'cpu', inputs), await runForward(op, device, inputs)];
   for (const s of op.outputs) problems.push(...compare(`${device} forward ${s.name}`, got[s.name], want[s.name], tol));
+  if (!op.backward) return problems;
   for (const init of [undefined, initial]) {
     const mode = init ? 'accumulated' : 'overwritten';
     const w = await runBackward(op, 'cpu', inputs, gradOutputs, init);
@@ -248,10 +314,19 @@ export async function checkBackend(op: OpCase, device: DeviceName, seed = 2): Pr
   return problems;
 }
 
-/** Why `device` cannot be tested here, or null when it can. */
-export function unusableReason(device: DeviceName, op?: OpCase): string | null {
+/**
+ * Why `device` cannot be tested here, or null when it can: CUDA not compiled in or unusable (its
+ * reason), or, given `op`, no CUDA kernel for it in this build (`backends()[1].ops` lacks it).
+ */
+export function unusableReason(device: DeviceName, op?: string): string | null {
   if (device === 'cpu') return null;
-  if (op?.cuda === false) return 'no CUDA kernel for this op yet (CPU backend only)';
   const cuda = loadBinding().backends()[1];
-  return cuda.usable ? null : `CUDA unusable: ${cuda.reason}`;
+  if (!cuda.usable) return `CUDA unusable: ${cuda.reason}`;
+  if (op !== undefined && !cuda.ops.includes(op)) return `no CUDA kernel for ${op} in this build`;
+  return null;
+}
+
+/** Why a test of `op` refusing CUDA tensors cannot run here (CUDA unusable, or it has a kernel), or null when it can. */
+export function cudaRefusalSkipReason(op: string): string | null {
+  return unusableReason('cuda') ?? (unusableReason('cuda', op) ? null : `${op} has a CUDA kernel in this build`);
 }

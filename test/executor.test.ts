@@ -1,0 +1,78 @@
+// The executor: issue order, terminated workers, exits with jobs queued, and argument getters that
+// dispose tensors in the middle of a call.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import test from 'ava';
+
+import { loadBinding } from '../src/native/binding.js';
+
+const b = loadBinding();
+
+test('terminating worker threads with jobs queued, then exiting with jobs queued, leaves the process alive and correct', (t) => {
+  const script = fileURLToPath(new URL('./fixtures/executor-stress.mjs', import.meta.url));
+  const run = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000 });
+  t.is(run.signal, null, `killed by ${run.signal}; stderr: ${run.stderr}`);
+  t.is(run.status, 0, run.stderr);
+  t.regex(run.stdout, /survived: 9 workers terminated with jobs queued/);
+});
+
+test('jobs run in issue order: a read after ops sees all of them', async (t) => {
+  const y = b.createTensor([1000], 'cpu');
+  const x = b.createTensor([1000], 'cpu', new Float32Array(1000).fill(1));
+  const issued = [];
+  for (let i = 0; i < 50; i++) issued.push(b.addScaled(x, 1, y, i > 0));
+  const got = await y.read();
+  await Promise.all(issued);
+  t.true(got.every((v) => v === 50));
+  for (const a of [x, y]) a.dispose();
+});
+
+const filled = (shape: number[], v: number) => b.createTensor(shape, 'cpu', new Float32Array(shape.reduce((p, q) => p * q)).fill(v));
+
+test('an options getter that disposes a tensor already read: the call works (the job holds the memory)', async (t) => {
+  // A GRU cell with I = H = 3.
+  const x = filled([4, 3], 0.5);
+  const rest = { h: filled([4, 3], 0.25), wGates: filled([6, 6], 0.1), bGates: filled([6], 0), wCand: filled([3, 6], 0.1), bCand: filled([3], 0) };
+  const slope = filled([3], 0.2);
+  const out = filled([4, 3], Number.NaN);
+  const saved = b.createTensor([4, 12], 'cpu');
+  await b.gruForward({
+    x,
+    ...rest,
+    get slope() {
+      x.dispose(); // read after x
+      return slope;
+    },
+    out,
+    saved,
+  });
+  t.true(x.disposed);
+  t.true((await out.read()).every((v) => Number.isFinite(v)));
+  for (const a of [...Object.values(rest), slope, out, saved]) a.dispose();
+});
+
+test('a getter that disposes a tensor not read yet, or throws, makes the call throw', (t) => {
+  const out = b.createTensor([2, 3], 'cpu');
+  const later = b.createTensor([2, 2], 'cpu');
+  const first = b.createTensor([2, 1], 'cpu');
+  const inputs: unknown[] = [null, later];
+  Object.defineProperty(inputs, 0, {
+    get() {
+      later.dispose(); // inputs[1] is read after inputs[0]
+      return first;
+    },
+  });
+  const err = t.throws(() => b.concatForward(inputs as never, out), { instanceOf: TypeError });
+  t.regex(err!.message, /inputs\[1\]/);
+  t.throws(
+    () =>
+      b.gruForward({
+        get x(): never {
+          throw new Error('getter failed');
+        },
+      } as never),
+    { message: 'getter failed' },
+  );
+  for (const a of [out, first]) a.dispose();
+});
