@@ -7,6 +7,7 @@ import { Rng } from '../src/data/rng.js';
 import { loadBinding, type NativeTensor } from '../src/native/binding.js';
 import type { AdamUpdateArgs } from '../src/native/ops/adam.js';
 import { compare } from './helpers/op-harness.js';
+import { resolveOptimizer } from '../src/train/optimizer.js';
 
 const b = loadBinding();
 const shapes = [[3, 5], [7], [130, 200], [2, 3, 4]];
@@ -139,4 +140,9 @@ test.serial('sumSquares gives the same bits with 1 and 2 threads', async (t) => 
     b.setThreads(before);
     dispose(T);
   }
+});
+
+test('resolveOptimizer checks what the native updates require: momentum 1 is refused before any step', (t) => {
+  t.throws(() => resolveOptimizer({ kind: 'sgd', momentum: 1 }), { instanceOf: RangeError, message: /optimizer\.momentum/ });
+  t.is(resolveOptimizer({ kind: 'sgd', momentum: 0.999 }).momentum, 0.999);
 });

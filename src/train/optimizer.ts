@@ -15,7 +15,7 @@ export interface OptimizerConfig {
   eps: number;
   /** L2 penalty (adam, sgd) or decoupled decay (adamw). Default 0. */
   weightDecay: number;
-  /** SGD momentum. Default 0.9. */
+  /** SGD momentum, in [0, 1). Default 0.9. */
   momentum: number;
 }
 
@@ -36,7 +36,7 @@ export function resolveOptimizer(partial: Partial<OptimizerConfig> = {}, name = 
   checkNumber(`${name}.beta2`, c.beta2, 0, 0.999999);
   checkNumber(`${name}.eps`, c.eps, Number.MIN_VALUE);
   checkNumber(`${name}.weightDecay`, c.weightDecay, 0);
-  checkNumber(`${name}.momentum`, c.momentum, 0, 1);
+  checkNumber(`${name}.momentum`, c.momentum, 0, 0.999999); // the native update needs momentum < 1
   return c;
 }
 
