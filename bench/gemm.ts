@@ -1,11 +1,29 @@
-// linearForward (the native GEMM behind every dense op) against a plain TypeScript i-k-j loop over
-// Float32Arrays, the obvious alternative without a native core; same shapes, same run.
+// The native GEMM (through linearForward with no bias: y = x w^T) against what a user could pick
+// instead, same shapes, same run: onnxruntime-node's MatMul (its MLAS kernels for this CPU) at our
+// thread count, torch.mm when a Python with torch is found (GMN_PYTHON, python3, /usr/bin/python3),
+// and a plain TypeScript loop. Shapes: the model's own products and large ones. Ratios > 1 mean gmn
+// is faster. GMN_CPU=avx512|avx2|generic selects our micro-kernel (see `gmn doctor`).
+import { spawnSync } from 'node:child_process';
+
+import * as ort from 'onnxruntime-node';
+
 import { backends, getThreads, linearForward, tensor, zeros } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
+import { GraphBuilder } from '../src/onnx/graph.js';
+import { findTorchPython } from './train-step.js';
 import { gflops, medianSeconds } from './timing.js';
 
+/** [N, K, M]: x [N, K] times w^T, w [M, K]. */
+export const GEMM_SHAPES: Array<[number, number, number]> = [
+  [200, 488, 200], // a GRU hop of the paper's batch: R = 200 rows, [x, h] -> gates
+  [200, 288, 200], // attention keys
+  [2000, 144, 32], // the encoder's second conv by im2col (169 positions x 2000 images folded)
+  [784, 256, 1024],
+  [1024, 1024, 1024],
+  [5334, 1024, 1024],
+];
+
 function jsLinear(x: Float32Array, w: Float32Array, y: Float32Array, N: number, K: number, M: number): void {
-  // y = x w^T with w transposed once into [K, M] so the inner loop is contiguous
   const wt = new Float32Array(K * M);
   for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) wt[k * M + m] = w[m * K + k];
   y.fill(0);
@@ -18,30 +36,75 @@ function jsLinear(x: Float32Array, w: Float32Array, y: Float32Array, N: number, 
   }
 }
 
+/** onnxruntime-node's MatMul of x [N, K] by a constant [K, M], at `threads` intra-op threads. */
+async function ortMatMul(w: Float32Array, N: number, K: number, M: number, threads: number) {
+  const g = new GraphBuilder('matmul');
+  const x = g.input('x', [N, K]);
+  const wt = new Float32Array(K * M);
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) wt[k * M + m] = w[m * K + k];
+  g.output(g.op('MatMul', [x, g.constant('w', wt, [K, M])]), 'y', [N, M]);
+  const session = await ort.InferenceSession.create(g.encode('gmn bench'), {
+    logSeverityLevel: 3,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  });
+  return session;
+}
+
+/** Median seconds of torch.mm per shape, or null without torch. */
+function torchTimes(threads: number): Map<string, number> | null {
+  const python = findTorchPython();
+  if (!python) return null;
+  const script = `
+import json, sys, time, torch
+torch.set_num_threads(${threads})
+out = {}
+for n, k, m in json.loads(sys.argv[1]):
+    x = torch.rand(n, k); w = torch.rand(m, k).t().contiguous()
+    for _ in range(3): torch.mm(x, w)
+    ts = []
+    for _ in range(21):
+        t = time.perf_counter(); torch.mm(x, w); ts.append(time.perf_counter() - t)
+    out[f"{n}x{k}x{m}"] = sorted(ts)[10]
+print(json.dumps(out))`;
+  const run = spawnSync(python, ['-c', script, JSON.stringify(GEMM_SHAPES)], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) },
+  });
+  if (run.status !== 0) return null;
+  return new Map(Object.entries(JSON.parse(run.stdout) as Record<string, number>));
+}
+
 export async function gemm(): Promise<void> {
   const rng = new Rng(1);
   const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.nextFloat() - 1);
-  const devices = backends()[1].usable ? (['cpu', 'cuda'] as const) : (['cpu'] as const);
-  for (const [N, K, M] of [
-    [256, 784, 784],
-    [200, 488, 200],
-  ]) {
+  const threads = getThreads();
+  const cpu = backends()[0];
+  const torch = torchTimes(threads);
+  console.log(
+    `gmn cpu (${cpu.isa} kernels), ${threads} threads; onnxruntime-node ${ort.env.versions?.common ?? ''} MatMul at ${threads} threads` +
+      (torch ? `; torch.mm at ${threads} threads` : '; torch.mm: no Python with torch found (apt-get install python3-torch)'),
+  );
+  console.log('| N x K x M | gmn GFLOP/s | ort MatMul GFLOP/s | gmn / ort | torch.mm GFLOP/s | gmn / torch | TypeScript loop GFLOP/s |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const [N, K, M] of GEMM_SHAPES) {
     const flop = 2 * N * K * M;
     const xs = rand(N * K);
     const ws = rand(M * K);
-    const ys = new Float32Array(N * M);
-    const base = await medianSeconds(() => jsLinear(xs, ws, ys, N, K, M), 5, 1);
-    console.log(`linear ${N}x${K} -> ${M}: typescript loop ${(base * 1e3).toFixed(2)} ms (${gflops(flop, base)})`);
-    for (const device of devices) {
-      const x = tensor(xs, [N, K], { device });
-      const w = tensor(ws, [M, K], { device });
-      const y = zeros([N, M], { device });
-      const t = await medianSeconds(() => linearForward(x, w, null, y), 21, 3);
-      const threads = device === 'cpu' ? `, ${getThreads()} threads` : '';
-      console.log(
-        `  gmn ${device}${threads}: ${(t * 1e3).toFixed(3)} ms (${gflops(flop, t)}), ${(base / t).toFixed(1)}x the typescript loop`,
-      );
-      for (const a of [x, w, y]) a.dispose();
-    }
+    const x = tensor(xs, [N, K]);
+    const w = tensor(ws, [M, K]);
+    const y = zeros([N, M]);
+    const ours = await medianSeconds(() => linearForward(x, w, null, y), 21, 3);
+    const session = await ortMatMul(ws, N, K, M, threads);
+    const feeds = { x: new ort.Tensor('float32', xs, [N, K]) };
+    const theirs = await medianSeconds(() => session.run(feeds).then(() => undefined), 21, 3);
+    await session.release();
+    const t = torch?.get(`${N}x${K}x${M}`);
+    const js = flop <= 2 * 256 * 784 * 784 ? await medianSeconds(() => jsLinear(xs, ws, new Float32Array(N * M), N, K, M), 3, 1) : null;
+    const rate = (s: number) => (flop / s / 1e9).toFixed(1);
+    console.log(
+      `| ${N} x ${K} x ${M} | ${rate(ours)} | ${rate(theirs)} | ${(theirs / ours).toFixed(2)} | ${t ? rate(t) : '-'} | ${t ? (t / ours).toFixed(2) : '-'} | ${js ? gflops(flop, js).replace(' GFLOP/s', '') : '-'} |`,
+    );
+    for (const a of [x, w, y]) a.dispose();
   }
 }

@@ -14,7 +14,7 @@ import { stepFlops } from './flops.js';
 import { gflops, medianSeconds } from './timing.js';
 
 /** The first Python that imports torch: GMN_PYTHON, python3, then the system's (Debian's python3-torch). */
-function findTorchPython(): string | null {
+export function findTorchPython(): string | null {
   for (const candidate of [process.env.GMN_PYTHON, 'python3', '/usr/bin/python3']) {
     if (candidate && spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return candidate;
   }

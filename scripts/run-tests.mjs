@@ -2,9 +2,10 @@
 // "N passed, N failed[, N skipped]" counted from the individual test results. Then, when the CUDA
 // emulation build exists (GMN_CUDA_EMULATION=1 npm run build), the op harness runs again against
 // it, so that every CUDA kernel is checked against the CPU reference on machines without a GPU;
-// without that build, one skipped line says so. Arguments (test files) restrict the first run and
-// skip the second.
-import { spawn } from 'node:child_process';
+// without that build, one skipped line says so. The op harness also runs on each other CPU kernel
+// path this machine has (GMN_CPU=avx2, generic, ...: see `gmn doctor`). Arguments (test files)
+// restrict the first run and skip the others.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,6 +17,12 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // ava's package exports hide its CLI file; it sits beside the main entry point.
 const avaCli = path.join(path.dirname(require.resolve('ava')), 'cli.mjs');
 const emulation = path.join(root, 'build-emulation', 'Release', 'gmn.node');
+
+function spawnSyncJson(code) {
+  const run = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`could not read the addon's backends: ${run.stderr}`);
+  return run.stdout;
+}
 
 const counts = { passed: 0, failed: 0, skipped: 0 };
 
@@ -49,6 +56,13 @@ function ava(args, env, label) {
 const args = process.argv.slice(2);
 let code = await ava(args, process.env, 'the test suite');
 if (args.length === 0) {
+  const cpu = JSON.parse(
+    spawnSyncJson(`const b = require('node-gyp-build')(${JSON.stringify(root)}).backends()[0]; process.stdout.write(JSON.stringify(b))`),
+  );
+  for (const isa of cpu.isas.filter((i) => i !== cpu.isa)) {
+    console.log(`# the op harness on the CPU kernel path ${isa} (GMN_CPU=${isa})`);
+    code = (await ava(['test/ops.test.ts'], { ...process.env, GMN_CPU: isa }, `the op harness with GMN_CPU=${isa}`)) || code;
+  }
   if (existsSync(emulation)) {
     console.log('# the op harness against the CUDA emulation build (build-emulation/)');
     const env = { ...process.env, GMN_ADDON: emulation };

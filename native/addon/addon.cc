@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "../base/backend.h"
+#include "../base/cpu_isa.h"
 #include "../base/threadpool.h"
 #include "executor.h"
 #include "exports.h"
@@ -52,6 +53,12 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
   cpu.Set("usable", true);
   cpu.Set("threads", num_threads());
   cpu.Set("ops", names(env, supported_ops(Device::CPU)));
+  const CpuIsaInfo& isa = cpu_isa();
+  cpu.Set("isa", cpu_isa_name(isa.active));
+  std::vector<std::string> isas;
+  for (CpuIsa i : isa.available) isas.push_back(cpu_isa_name(i));
+  cpu.Set("isas", names(env, isas));
+  if (!isa.note.empty()) cpu.Set("isaNote", isa.note);
   list.Set(0u, cpu);
 
   const CudaInfo& c = cuda_info();

@@ -30,10 +30,8 @@ class Pool {
   Pool() { start(default_threads()); }
   ~Pool() { stop(); }
 
-  int size() {
-    std::lock_guard<std::mutex> run(run_mutex_);
-    return static_cast<int>(workers_.size()) + 1;
-  }
+  // Lock-free, so that a kernel inside a parallel region may ask.
+  int size() const { return size_.load(); }
 
   void resize(int n) {
     std::lock_guard<std::mutex> run(run_mutex_);
@@ -75,6 +73,7 @@ class Pool {
       current = generation_;
     }
     for (int i = 1; i < n; ++i) workers_.emplace_back([this, current] { loop(current); });
+    size_.store(n);
   }
 
   void stop() {
@@ -129,6 +128,7 @@ class Pool {
   const RangeFn* fn_ = nullptr;
   int64_t n_ = 0, grain_ = 1, chunks_ = 0;
   std::atomic<int64_t> next_{0};
+  std::atomic<int> size_{1};
   std::exception_ptr error_;
 };
 
@@ -150,6 +150,8 @@ void parallel_for(int64_t n, int64_t grain, const RangeFn& fn) {
 }
 
 int num_threads() { return pool().size(); }
+
+int parallel_width() { return in_parallel_region ? 1 : pool().size(); }
 
 void set_num_threads(int n) { pool().resize(std::max(1, n)); }
 

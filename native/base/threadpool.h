@@ -18,6 +18,8 @@ inline int64_t row_grain(int64_t width) { return width >= 4096 ? 1 : 4096 / (wid
 
 // Number of threads (including the caller). Default: GMN_THREADS, else all cores.
 int num_threads();
+// The threads a parallel_for called here would use: 1 inside a parallel region (it runs serially).
+int parallel_width();
 // Resizes the pool; n >= 1. Waits for a running parallel_for to finish.
 void set_num_threads(int n);
 

@@ -2,6 +2,7 @@
 // (native/ops/conv_transpose2d.cc) is composed from these kernels: its output is a conv2d's input
 // gradient.
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "../base/threadpool.h"
@@ -15,33 +16,47 @@ namespace {
 // (it depends on N only), so the result does not depend on the thread count.
 constexpr int64_t kWeightGradParts = 16;
 
-// Calls f(c, xi) for every element c of one image's column matrix [Ci*kh*kw, Ho*Wo], with xi the
-// index in the image [Ci, H, W] that it reads, or -1 for the zero padding.
-template <typename F>
-inline void for_each_tap(const Conv2dShape& s, F f) {
+// Calls row(c, src, lo, hi) for every row (ci, a, b, i) of one image's column matrix
+// [Ci*kh*kw, Ho*Wo], in order: the row's entries start at column c; entries j in [lo, hi) read
+// src[j * stride] (src points into the image [Ci, H, W]; null for a row wholly in the padding),
+// the others are the zero padding.
+template <typename T, typename F>
+inline void for_each_row(T* img, const Conv2dShape& s, F row) {
   int64_t c = 0;
   for (int64_t ci = 0; ci < s.Ci; ++ci)
     for (int64_t a = 0; a < s.kh; ++a)
-      for (int64_t b = 0; b < s.kw; ++b)
-        for (int64_t i = 0; i < s.Ho; ++i) {
+      for (int64_t b = 0; b < s.kw; ++b) {
+        // Columns j with 0 <= j*stride - pad_left + b < W.
+        const int64_t off = b - s.pad_left;
+        const int64_t lo = std::min(s.Wo, off >= 0 ? 0 : (-off + s.stride - 1) / s.stride);
+        const int64_t hi = std::max(lo, std::min(s.Wo, off < s.W ? (s.W - 1 - off) / s.stride + 1 : 0));
+        for (int64_t i = 0; i < s.Ho; ++i, c += s.Wo) {
           const int64_t y = i * s.stride - s.pad_top + a;
-          const bool row_in = y >= 0 && y < s.H;
-          for (int64_t j = 0; j < s.Wo; ++j, ++c) {
-            const int64_t x = j * s.stride - s.pad_left + b;
-            f(c, row_in && x >= 0 && x < s.W ? (ci * s.H + y) * s.W + x : -1);
-          }
+          if (y < 0 || y >= s.H) row(c, static_cast<T*>(nullptr), 0, 0);
+          else row(c, img + (ci * s.H + y) * s.W + off, lo, hi);
         }
+      }
 }
 
 void im2col(const float* img, float* col, const Conv2dShape& s) {
-  for_each_tap(s, [&](int64_t c, int64_t xi) { col[c] = xi >= 0 ? img[xi] : 0.0f; });
+  const int64_t stride = s.stride, Wo = s.Wo;
+  for_each_row(img, s, [&](int64_t c, const float* src, int64_t lo, int64_t hi) {
+    float* out = col + c;
+    for (int64_t j = 0; j < lo; ++j) out[j] = 0.0f;
+    if (stride == 1) std::memcpy(out + lo, src + lo, (hi - lo) * sizeof(float));
+    else
+      for (int64_t j = lo; j < hi; ++j) out[j] = src[j * stride];
+    for (int64_t j = hi; j < Wo; ++j) out[j] = 0.0f;
+  });
 }
 
-// img = the sum of the column entries read from each pixel (the adjoint of im2col).
+// img = the sum of the column entries read from each pixel (the adjoint of im2col), added in
+// column-matrix order.
 void col2im(const float* col, float* img, const Conv2dShape& s) {
   std::fill(img, img + s.Ci * s.H * s.W, 0.0f);
-  for_each_tap(s, [&](int64_t c, int64_t xi) {
-    if (xi >= 0) img[xi] += col[c];
+  const int64_t stride = s.stride;
+  for_each_row(img, s, [&](int64_t c, float* dst, int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; ++j) dst[j * stride] += col[c + j];
   });
 }
 

@@ -1,11 +1,19 @@
-// The CPU GEMM every dense op uses: C tiles of MC x NC are spread over the thread pool; within a
-// tile, KC-deep slices of op(A) and op(B) are packed into MR-row and NR-column panels and an
-// MR x NR register-tile micro-kernel accumulates them. Each element of C is owned by one task
-// and summed in a fixed order, so results do not depend on the thread count.
+// The CPU GEMM every dense op uses: KC-deep slices of op(A) and op(B) are packed into MR-row and
+// NR-column panels and an MR x NR register-tile micro-kernel accumulates them (gemm() below). The micro-kernel is chosen at run time for
+// the CPU (base/cpu_isa.h): AVX-512 8x32 (16 zmm accumulators), AVX2 + FMA 6x16 (12 ymm), and a
+// portable 4x16. Each element of C is owned by one task and is the same sequence of multiply-adds
+// in every path (k in order, one KC slice after another), so results do not depend on the thread
+// count or the tiling, and the AVX-512 and AVX2 paths (both fused multiply-adds) give the same bits; the portable
+// path rounds every product. This file is compiled for the baseline instruction set; only the
+// micro-kernels use wider ones, through target attributes.
 #include <algorithm>
 #include <cstring>
 #include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
+#include "../base/cpu_isa.h"
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
 
@@ -13,13 +21,13 @@ namespace gmn::cpu {
 
 namespace {
 
-constexpr int64_t MR = 4, NR = 16, KC = 256, MC = 64, NC = 256;
-typedef float v8 __attribute__((vector_size(32), aligned(4)));  // unaligned loads are fine
+constexpr int64_t KC = 256;
 
 // op(A)[i, k] for row-major A
 inline float at(const float* A, int64_t ld, bool trans, int64_t i, int64_t k) { return trans ? A[k * ld + i] : A[i * ld + k]; }
 
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into panels of MR rows: pa[p][k][r].
+template <int64_t MR>
 void pack_a(const float* A, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* pa) {
   for (int64_t p = 0; p < mc; p += MR) {
     for (int64_t k = 0; k < kc; ++k) {
@@ -29,6 +37,7 @@ void pack_a(const float* A, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_
 }
 
 // Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into panels of NR columns: pb[p][k][c].
+template <int64_t NR>
 void pack_b(const float* B, int64_t ldb, bool tb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* pb) {
   for (int64_t p = 0; p < nc; p += NR) {
     const int64_t w = std::min(NR, nc - p);
@@ -43,64 +52,131 @@ void pack_b(const float* B, int64_t ldb, bool tb, int64_t k0, int64_t kc, int64_
   }
 }
 
-// acc[MR][NR] = sum_k pa[k][r] * pb[k][c]
-inline void micro_kernel(int64_t kc, const float* pa, const float* pb, float* acc) {
-  v8 c00 = {}, c01 = {}, c10 = {}, c11 = {}, c20 = {}, c21 = {}, c30 = {}, c31 = {};
-  for (int64_t k = 0; k < kc; ++k) {
-    const v8 b0 = *reinterpret_cast<const v8*>(pb);
-    const v8 b1 = *reinterpret_cast<const v8*>(pb + 8);
-    c00 += pa[0] * b0; c01 += pa[0] * b1;
-    c10 += pa[1] * b0; c11 += pa[1] * b1;
-    c20 += pa[2] * b0; c21 += pa[2] * b1;
-    c30 += pa[3] * b0; c31 += pa[3] * b1;
-    pa += MR;
-    pb += NR;
+// The micro-kernels: acc[MR][NR] = sum over k of pa[k][r] * pb[k][c], k in order.
+
+// Portable: plain loops the compiler vectorises for the baseline instruction set.
+void kernel_generic(int64_t kc, const float* pa, const float* pb, float* acc) {
+  constexpr int MR = 4, NR = 16;
+  float c[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += NR)
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NR; ++j) c[r][j] += pa[r] * pb[j];
+  std::memcpy(acc, c, sizeof c);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa, const float* pb, float* acc) {
+  constexpr int MR = 6, NR = 16;
+  __m256 c[MR][2];
+  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += NR) {
+    const __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) {
+      const __m256 a = _mm256_broadcast_ss(pa + r);
+      c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
+      c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
+    }
   }
-  const v8 rows[8] = {c00, c01, c10, c11, c20, c21, c30, c31};
-  std::memcpy(acc, rows, sizeof(rows));
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_ps(acc + r * NR, c[r][0]);
+    _mm256_storeu_ps(acc + r * NR + 8, c[r][1]);
+  }
+}
+
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t kc, const float* pa, const float* pb,
+                                                                        float* acc) {
+  constexpr int MR = 8, NR = 32;
+  __m512 c[MR][2];
+  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += NR) {
+    const __m512 b0 = _mm512_loadu_ps(pb), b1 = _mm512_loadu_ps(pb + 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 a = _mm512_set1_ps(pa[r]);
+      c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
+      c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm512_storeu_ps(acc + r * NR, c[r][0]);
+    _mm512_storeu_ps(acc + r * NR + 16, c[r][1]);
+  }
+}
+#endif
+
+using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, float* acc);
+
+// C = alpha op(A) op(B) + beta C with the MR x NR micro-kernel `kernel`. For each block of NC
+// columns and each KC-deep slice, op(B) is packed once into NR-column panels shared by all tasks;
+// the tasks (row tiles of MC, times column groups when there are few row tiles) pack their rows
+// of op(A) and run the micro-kernel over their panels.
+template <int64_t MR, int64_t NR, MicroKernel kernel>
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float beta, float* C, int64_t ldc) {
+  constexpr int64_t MC = MR * ((96 + MR - 1) / MR), NC = NR * 32;
+  if (K <= 0) {  // C = beta * C
+    parallel_for(M, row_grain(N), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    });
+    return;
+  }
+  thread_local std::vector<float> pb;  // the calling thread's, shared by the tasks below
+  const int64_t tiles_m = (M + MC - 1) / MC;
+  for (int64_t j0 = 0; j0 < N; j0 += NC) {
+    const int64_t nc = std::min(NC, N - j0), panels = (nc + NR - 1) / NR;
+    // With few row tiles, the panels are split into groups too, so every thread has work.
+    const int64_t groups = std::min(panels, std::max<int64_t>(1, (2 * parallel_width() + tiles_m - 1) / tiles_m));
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+      const int64_t kc = std::min(KC, K - k0);
+      if (pb.size() < static_cast<size_t>(panels * NR * kc)) pb.resize(panels * NR * kc);
+      float* packed_b = pb.data();
+      parallel_for(panels, 4, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p)
+          pack_b<NR>(B, ldb, tb, k0, kc, j0 + p * NR, std::min(NR, nc - p * NR), packed_b + p * NR * kc);
+      });
+      const bool first = k0 == 0;
+      parallel_for(tiles_m * groups, 1, [&](int64_t t0, int64_t t1) {
+        thread_local std::vector<float> pa;
+        if (pa.size() < static_cast<size_t>(MC * KC)) pa.resize(MC * KC);
+        float acc[MR * NR];
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t i0 = (t / groups) * MC, mc = std::min(MC, M - i0), g = t % groups;
+          const int64_t q0 = g * panels / groups, q1 = (g + 1) * panels / groups;
+          pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
+          for (int64_t p = 0; p < mc; p += MR) {
+            for (int64_t q = q0; q < q1; ++q) {
+              kernel(kc, pa.data() + p * kc, packed_b + q * NR * kc, acc);
+              const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
+              for (int64_t r = 0; r < mr; ++r) {
+                float* c = C + (i0 + p + r) * ldc + j0 + q * NR;
+                for (int64_t j = 0; j < nr; ++j) {
+                  const float v = alpha * acc[r * NR + j];
+                  if (!first) c[j] += v;
+                  else c[j] = beta == 0.0f ? v : beta * c[j] + v;
+                }
+              }
+            }
+          }
+        }
+      });
+    }
+  }
 }
 
 }  // namespace
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  const int64_t tiles_m = (M + MC - 1) / MC, tiles_n = (N + NC - 1) / NC;
-  parallel_for(tiles_m * tiles_n, 1, [&](int64_t t0, int64_t t1) {
-    thread_local std::vector<float> pa, pb;
-    pa.resize(MC * KC);
-    pb.resize(KC * NC);
-    float acc[MR * NR];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t i0 = (t / tiles_n) * MC, j0 = (t % tiles_n) * NC;
-      const int64_t mc = std::min(MC, M - i0), nc = std::min(NC, N - j0);
-      if (K <= 0) {  // C = beta * C
-        for (int64_t i = i0; i < i0 + mc; ++i)
-          for (int64_t j = j0; j < j0 + nc; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-        continue;
-      }
-      for (int64_t k0 = 0; k0 < K; k0 += KC) {
-        const int64_t kc = std::min(KC, K - k0);
-        pack_a(A, lda, ta, i0, mc, k0, kc, pa.data());
-        pack_b(B, ldb, tb, k0, kc, j0, nc, pb.data());
-        const bool first = k0 == 0;
-        for (int64_t p = 0; p < mc; p += MR) {
-          for (int64_t q = 0; q < nc; q += NR) {
-            micro_kernel(kc, pa.data() + p * kc, pb.data() + q * kc, acc);
-            const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q);
-            for (int64_t r = 0; r < mr; ++r) {
-              float* c = C + (i0 + p + r) * ldc + j0 + q;
-              for (int64_t j = 0; j < nr; ++j) {
-                const float v = alpha * acc[r * NR + j];
-                if (!first) c[j] += v;
-                else c[j] = beta == 0.0f ? v : beta * c[j] + v;
-              }
-            }
-          }
-        }
-      }
-    }
-  });
+#if defined(__x86_64__)
+  switch (cpu_isa().active) {
+    case CpuIsa::Avx512: return gemm<8, 32, kernel_avx512>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case CpuIsa::Avx2: return gemm<6, 16, kernel_avx2>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    default: break;
+  }
+#endif
+  gemm<4, 16, kernel_generic>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace gmn::cpu

@@ -42,7 +42,8 @@ export function doctor(args: string[]): number {
     return 0;
   }
   console.log(`node ${process.version} on ${process.platform}-${process.arch}`);
-  console.log(`CPU: usable, ${cpu.threads} threads`);
+  console.log(`CPU: usable, ${cpu.threads} threads, ${cpu.isa} kernels (this CPU runs ${cpu.isas.join(', ')})`);
+  if (cpu.isaNote) console.log(`  note: ${cpu.isaNote}`);
   for (const line of describeCuda(cuda)) console.log(line);
   console.log(`default device: ${cuda.usable && !cuda.emulated ? 'cuda' : 'cpu'}`);
   return 0;

@@ -44,6 +44,17 @@ export interface CpuBackendInfo {
   /** Threads of the native pool shared by all CPU kernels. */
   threads: number;
   /**
+   * The instruction set of the hand-vectorised CPU kernels (the GEMM under every dense op and
+   * convolution), chosen at load from the CPU: 'avx512', 'avx2' (with FMA) or 'generic'.
+   * `GMN_CPU=avx512|avx2|generic` asks for one (tests, benchmarks). The AVX-512 and AVX2 paths give
+   * the same bits; 'generic' rounds each product, so its results differ in the last bits.
+   */
+  isa: 'avx512' | 'avx2' | 'generic';
+  /** The instruction sets this CPU can run, best last. */
+  isas: Array<'avx512' | 'avx2' | 'generic'>;
+  /** Why GMN_CPU was not followed (unknown, or not supported by this CPU); absent otherwise. */
+  isaNote?: string;
+  /**
    * The ops (by their snake_case names, e.g. 'linear', 'conv_transpose2d'; one file each in
    * src/native/ops/) that this build can run on the CPU: the reference for every other backend.
    */
