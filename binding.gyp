@@ -6,9 +6,23 @@
   },
   "targets": [
     {
+      # The GEMM picks its micro-kernel at run time, so its own code stays at the baseline
+      # instruction set (and without contraction into FMA) whatever GMN_NATIVE says.
+      "target_name": "gmn_sgemm",
+      "type": "static_library",
+      "sources": ["native/cpu/sgemm.cc"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fPIC", "-ffp-contract=off"],
+      "conditions": [
+        ["target_arch=='x64'", { "cflags_cc": ["-march=x86-64", "-mtune=generic"] }]
+      ]
+    },
+    {
       "target_name": "gmn",
+      "dependencies": ["gmn_sgemm"],
       "sources": [
-        "<!@(node -p \"['base', 'cpu', 'ops', 'addon'].flatMap(d => require('fs').readdirSync('native/' + d).filter(f => f.endsWith('.cc')).map(f => 'native/' + d + '/' + f)).join(' ')\")",
+        "<!@(node -p \"['base', 'cpu', 'ops', 'addon'].flatMap(d => require('fs').readdirSync('native/' + d).filter(f => f.endsWith('.cc') && f !== 'sgemm.cc').map(f => 'native/' + d + '/' + f)).join(' ')\")",
         "native/cuda/stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
 
 import { backends, getThreads, linearForward, tensor, zeros } from '../src/index.js';
+import type { CpuBackendInfo } from '../src/native/binding.js';
 import { Rng } from '../src/data/rng.js';
 import { GraphBuilder } from '../src/onnx/graph.js';
-import { findTorchPython } from './train-step.js';
+import { findTorchPython } from './python.js';
 import { gflops, medianSeconds } from './timing.js';
 
 /** [N, K, M]: x [N, K] times w^T, w [M, K]. */
@@ -37,7 +38,7 @@ function jsLinear(x: Float32Array, w: Float32Array, y: Float32Array, N: number, 
 }
 
 /** onnxruntime-node's MatMul of x [N, K] by a constant [K, M], at `threads` intra-op threads. */
-async function ortMatMul(w: Float32Array, N: number, K: number, M: number, threads: number) {
+export async function ortMatMul(w: Float32Array, N: number, K: number, M: number, threads: number) {
   const g = new GraphBuilder('matmul');
   const x = g.input('x', [N, K]);
   const wt = new Float32Array(K * M);
@@ -51,8 +52,8 @@ async function ortMatMul(w: Float32Array, N: number, K: number, M: number, threa
   return session;
 }
 
-/** Median seconds of torch.mm per shape, or null without torch. */
-function torchTimes(threads: number): Map<string, number> | null {
+/** Median seconds of torch.mm per shape (OpenBLAS's own kernels and threads), or null without torch. */
+export function torchTimes(threads: number, shapes = GEMM_SHAPES): Map<string, number> | null {
   const python = findTorchPython();
   if (!python) return null;
   const script = `
@@ -63,13 +64,14 @@ for n, k, m in json.loads(sys.argv[1]):
     x = torch.rand(n, k); w = torch.rand(m, k).t().contiguous()
     for _ in range(3): torch.mm(x, w)
     ts = []
-    for _ in range(21):
+    for _ in range(11):
         t = time.perf_counter(); torch.mm(x, w); ts.append(time.perf_counter() - t)
-    out[f"{n}x{k}x{m}"] = sorted(ts)[10]
+    out[f"{n}x{k}x{m}"] = sorted(ts)[5]
 print(json.dumps(out))`;
-  const run = spawnSync(python, ['-c', script, JSON.stringify(GEMM_SHAPES)], {
+  // torch.mm is one OpenBLAS call: its best on our thread count is OpenBLAS's own threads.
+  const run = spawnSync(python, ['-c', script, JSON.stringify(shapes)], {
     encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) },
+    env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
   });
   if (run.status !== 0) return null;
   return new Map(Object.entries(JSON.parse(run.stdout) as Record<string, number>));
@@ -79,7 +81,7 @@ export async function gemm(): Promise<void> {
   const rng = new Rng(1);
   const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.nextFloat() - 1);
   const threads = getThreads();
-  const cpu = backends()[0];
+  const cpu = backends()[0] as CpuBackendInfo;
   const torch = torchTimes(threads);
   console.log(
     `gmn cpu (${cpu.isa} kernels), ${threads} threads; onnxruntime-node ${ort.env.versions?.common ?? ''} MatMul at ${threads} threads` +
@@ -107,4 +109,26 @@ export async function gemm(): Promise<void> {
     );
     for (const a of [x, w, y]) a.dispose();
   }
+}
+
+/** The best sgemm rate (FLOP/s) at 5334 x 1024 x 1024 among gmn, onnxruntime-node and torch.mm, measured now. */
+export async function bestSgemm(threads: number): Promise<{ rate: number; by: string }> {
+  const [N, K, M] = [5334, 1024, 1024];
+  const flop = 2 * N * K * M;
+  const rng = new Rng(2);
+  const xs = Float32Array.from({ length: N * K }, () => rng.nextFloat());
+  const ws = Float32Array.from({ length: M * K }, () => rng.nextFloat());
+  const x = tensor(xs, [N, K]);
+  const w = tensor(ws, [M, K]);
+  const y = zeros([N, M]);
+  const rates: Array<[string, number]> = [['gmn', flop / (await medianSeconds(() => linearForward(x, w, null, y), 7, 1))]];
+  for (const a of [x, w, y]) a.dispose();
+  const session = await ortMatMul(ws, N, K, M, threads);
+  const feeds = { x: new ort.Tensor('float32', xs, [N, K]) };
+  rates.push(['onnxruntime-node MatMul', flop / (await medianSeconds(() => session.run(feeds).then(() => undefined), 7, 1))]);
+  await session.release();
+  const torch = torchTimes(threads, [[N, K, M]])?.get(`${N}x${K}x${M}`);
+  if (torch) rates.push(['torch.mm (OpenBLAS)', flop / torch]);
+  const [by, rate] = rates.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return { rate, by };
 }

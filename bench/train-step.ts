@@ -5,21 +5,15 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { getThreads, linearForward, tensor, zeros } from '../src/index.js';
+import { getThreads } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
 import { GMN } from '../src/model/gmn.js';
 import { loadBinding } from '../src/native/binding.js';
 import { Optimizer, resolveOptimizer } from '../src/train/optimizer.js';
+import { bestSgemm } from './gemm.js';
+import { findTorchPython } from './python.js';
 import { stepFlops } from './flops.js';
 import { gflops, medianSeconds } from './timing.js';
-
-/** The first Python that imports torch: GMN_PYTHON, python3, then the system's (Debian's python3-torch). */
-export function findTorchPython(): string | null {
-  for (const candidate of [process.env.GMN_PYTHON, 'python3', '/usr/bin/python3']) {
-    if (candidate && spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return null;
-}
 
 /** Median seconds of a training step of `model` (forward, backward, Adam) on a random batch. */
 export async function timeTrainStep(model: GMN, rng: Rng, repeats = 5): Promise<number> {
@@ -45,15 +39,12 @@ export async function trainStep(): Promise<void> {
     `${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
   model.dispose();
 
-  // A single GEMM doing the same number of FLOPs: what the step would cost at GEMM speed.
-  const K = 1024;
-  const N = Math.max(1, Math.round(flops.total / (2 * K * K)));
-  const a = tensor(Float32Array.from({ length: N * K }, () => rng.nextFloat()), [N, K], { device: 'cpu' });
-  const w = tensor(Float32Array.from({ length: K * K }, () => rng.nextFloat()), [K, K], { device: 'cpu' });
-  const y = zeros([N, K], { device: 'cpu' });
-  const gemm = await medianSeconds(() => linearForward(a, w, null, y), 5, 1);
-  console.log(`  GEMM ${N}x${K}x${K} of the same FLOPs: ${(gemm * 1e3).toFixed(0)} ms (${gflops(2 * N * K * K, gemm)}); the step takes ${(seconds / gemm).toFixed(2)}x that`);
-  for (const t of [a, w, y]) t.dispose();
+  // The floor: the step's FLOPs at the best sgemm rate found on this machine now.
+  const best = await bestSgemm(getThreads());
+  const floor = flops.total / best.rate;
+  console.log(
+    `  floor: ${(floor * 1e3).toFixed(0)} ms (the step's FLOPs at ${(best.rate / 1e9).toFixed(1)} GFLOP/s, the best sgemm here: ${best.by} at 5334x1024x1024); the step takes ${(seconds / floor).toFixed(2)}x its floor`,
+  );
 
   const reference = path.join(import.meta.dirname, 'reference', 'gmn_reference.py');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gmn-bench-'));

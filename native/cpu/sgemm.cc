@@ -29,9 +29,17 @@ inline float at(const float* A, int64_t ld, bool trans, int64_t i, int64_t k) { 
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into panels of MR rows: pa[p][k][r].
 template <int64_t MR>
 void pack_a(const float* A, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* pa) {
-  for (int64_t p = 0; p < mc; p += MR) {
-    for (int64_t k = 0; k < kc; ++k) {
-      for (int64_t r = 0; r < MR; ++r) *pa++ = p + r < mc ? at(A, lda, ta, i0 + p + r, k0 + k) : 0.0f;
+  for (int64_t p = 0; p < mc; p += MR, pa += MR * kc) {
+    if (p + MR > mc) {  // the last, partial panel: zero rows below the matrix
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t r = 0; r < MR; ++r) pa[k * MR + r] = p + r < mc ? at(A, lda, ta, i0 + p + r, k0 + k) : 0.0f;
+    } else if (ta) {  // op(A) rows are columns of A: contiguous runs of MR
+      for (int64_t k = 0; k < kc; ++k) std::memcpy(pa + k * MR, A + (k0 + k) * lda + i0 + p, MR * sizeof(float));
+    } else {
+      for (int64_t r = 0; r < MR; ++r) {
+        const float* row = A + (i0 + p + r) * lda + k0;
+        for (int64_t k = 0; k < kc; ++k) pa[k * MR + r] = row[k];
+      }
     }
   }
 }
@@ -52,20 +60,35 @@ void pack_b(const float* B, int64_t ldb, bool tb, int64_t k0, int64_t kc, int64_
   }
 }
 
-// The micro-kernels: acc[MR][NR] = sum over k of pa[k][r] * pb[k][c], k in order.
+// How a micro-kernel's sums reach C: v = alpha * sum, then C = v (the first KC slice, beta 0),
+// C = beta * C + v (the first slice otherwise) or C += v (every later slice), rounding after each
+// operation in every path (this file is compiled with -ffp-contract=off).
+struct Update {
+  float alpha, beta;
+  bool first;
+  float apply(float c, float sum) const {
+    const float v = alpha * sum;
+    return !first ? c + v : beta == 0.0f ? v : beta * c + v;
+  }
+};
+
+// The micro-kernels: C[MR][NR] (row stride ldc) gets sum over k of pa[k][r] * pb[k][c], k in
+// order, through `u`.
 
 // Portable: plain loops the compiler vectorises for the baseline instruction set.
-void kernel_generic(int64_t kc, const float* pa, const float* pb, float* acc) {
+void kernel_generic(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, Update u) {
   constexpr int MR = 4, NR = 16;
   float c[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k, pa += MR, pb += NR)
     for (int r = 0; r < MR; ++r)
       for (int j = 0; j < NR; ++j) c[r][j] += pa[r] * pb[j];
-  std::memcpy(acc, c, sizeof c);
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < NR; ++j) C[r * ldc + j] = u.apply(C[r * ldc + j], c[r][j]);
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa, const float* pb, float* acc) {
+__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa, const float* pb, float* C,
+                                                     int64_t ldc, Update u) {
   constexpr int MR = 6, NR = 16;
   __m256 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
@@ -78,14 +101,19 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa
       c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
     }
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_ps(acc + r * NR, c[r][0]);
-    _mm256_storeu_ps(acc + r * NR + 8, c[r][1]);
-  }
+  const __m256 alpha = _mm256_set1_ps(u.alpha), beta = _mm256_set1_ps(u.beta);
+  for (int r = 0; r < MR; ++r)
+    for (int h = 0; h < 2; ++h) {
+      float* out = C + r * ldc + 8 * h;
+      const __m256 v = _mm256_mul_ps(alpha, c[r][h]);
+      if (!u.first) _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), v));
+      else if (u.beta == 0.0f) _mm256_storeu_ps(out, v);
+      else _mm256_storeu_ps(out, _mm256_add_ps(_mm256_mul_ps(beta, _mm256_loadu_ps(out)), v));
+    }
 }
 
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t kc, const float* pa, const float* pb,
-                                                                        float* acc) {
+                                                                        float* C, int64_t ldc, Update u) {
   constexpr int MR = 8, NR = 32;
   __m512 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
@@ -98,14 +126,19 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t 
       c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
     }
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm512_storeu_ps(acc + r * NR, c[r][0]);
-    _mm512_storeu_ps(acc + r * NR + 16, c[r][1]);
-  }
+  const __m512 alpha = _mm512_set1_ps(u.alpha), beta = _mm512_set1_ps(u.beta);
+  for (int r = 0; r < MR; ++r)
+    for (int h = 0; h < 2; ++h) {
+      float* out = C + r * ldc + 16 * h;
+      const __m512 v = _mm512_mul_ps(alpha, c[r][h]);
+      if (!u.first) _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), v));
+      else if (u.beta == 0.0f) _mm512_storeu_ps(out, v);
+      else _mm512_storeu_ps(out, _mm512_add_ps(_mm512_mul_ps(beta, _mm512_loadu_ps(out)), v));
+    }
 }
 #endif
 
-using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, float* acc);
+using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, Update u);
 
 // C = alpha op(A) op(B) + beta C with the MR x NR micro-kernel `kernel`. For each block of NC
 // columns and each KC-deep slice, op(B) is packed once into NR-column panels shared by all tasks;
@@ -136,27 +169,27 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
         for (int64_t p = p0; p < p1; ++p)
           pack_b<NR>(B, ldb, tb, k0, kc, j0 + p * NR, std::min(NR, nc - p * NR), packed_b + p * NR * kc);
       });
-      const bool first = k0 == 0;
       parallel_for(tiles_m * groups, 1, [&](int64_t t0, int64_t t1) {
         thread_local std::vector<float> pa;
         if (pa.size() < static_cast<size_t>(MC * KC)) pa.resize(MC * KC);
         float acc[MR * NR];
+        const Update update{alpha, beta, k0 == 0}, raw{1.0f, 0.0f, true};
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t i0 = (t / groups) * MC, mc = std::min(MC, M - i0), g = t % groups;
           const int64_t q0 = g * panels / groups, q1 = (g + 1) * panels / groups;
           pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
           for (int64_t p = 0; p < mc; p += MR) {
             for (int64_t q = q0; q < q1; ++q) {
-              kernel(kc, pa.data() + p * kc, packed_b + q * NR * kc, acc);
               const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
-              for (int64_t r = 0; r < mr; ++r) {
-                float* c = C + (i0 + p + r) * ldc + j0 + q * NR;
-                for (int64_t j = 0; j < nr; ++j) {
-                  const float v = alpha * acc[r * NR + j];
-                  if (!first) c[j] += v;
-                  else c[j] = beta == 0.0f ? v : beta * c[j] + v;
-                }
+              float* c = C + (i0 + p) * ldc + j0 + q * NR;
+              if (mr == MR && nr == NR) {
+                kernel(kc, pa.data() + p * kc, packed_b + q * NR * kc, c, ldc, update);
+                continue;
               }
+              // An edge tile: the sums into acc, then the rows and columns that exist into C.
+              kernel(kc, pa.data() + p * kc, packed_b + q * NR * kc, acc, NR, raw);
+              for (int64_t r = 0; r < mr; ++r)
+                for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = update.apply(c[r * ldc + j], acc[r * NR + j]);
             }
           }
         }
