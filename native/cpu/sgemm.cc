@@ -26,6 +26,31 @@ constexpr int64_t KC = 256;
 // op(A)[i, k] for row-major A
 inline float at(const float* A, int64_t ld, bool trans, int64_t i, int64_t k) { return trans ? A[k * ld + i] : A[i * ld + k]; }
 
+// dst[k * width + r] = src[r * ld + k] for r < rows, k < kc: a transposing copy, by 4 x 4 blocks
+// with SSE (part of the x86-64 baseline) where rows allow.
+inline void transpose_into(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width) {
+  int64_t r = 0;
+#if defined(__x86_64__)
+  for (; r + 4 <= rows; r += 4) {
+    const float* s0 = src + r * ld;
+    int64_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      __m128 a = _mm_loadu_ps(s0 + k), b = _mm_loadu_ps(s0 + ld + k), c = _mm_loadu_ps(s0 + 2 * ld + k),
+             d = _mm_loadu_ps(s0 + 3 * ld + k);
+      _MM_TRANSPOSE4_PS(a, b, c, d);
+      _mm_storeu_ps(dst + k * width + r, a);
+      _mm_storeu_ps(dst + (k + 1) * width + r, b);
+      _mm_storeu_ps(dst + (k + 2) * width + r, c);
+      _mm_storeu_ps(dst + (k + 3) * width + r, d);
+    }
+    for (; k < kc; ++k)
+      for (int64_t i = 0; i < 4; ++i) dst[k * width + r + i] = s0[i * ld + k];
+  }
+#endif
+  for (; r < rows; ++r)
+    for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = src[r * ld + k];
+}
+
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into panels of MR rows: pa[p][k][r].
 template <int64_t MR>
 void pack_a(const float* A, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* pa) {
@@ -36,10 +61,7 @@ void pack_a(const float* A, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_
     } else if (ta) {  // op(A) rows are columns of A: contiguous runs of MR
       for (int64_t k = 0; k < kc; ++k) std::memcpy(pa + k * MR, A + (k0 + k) * lda + i0 + p, MR * sizeof(float));
     } else {
-      for (int64_t r = 0; r < MR; ++r) {
-        const float* row = A + (i0 + p + r) * lda + k0;
-        for (int64_t k = 0; k < kc; ++k) pa[k * MR + r] = row[k];
-      }
+      transpose_into(A + (i0 + p) * lda + k0, lda, MR, kc, pa, MR);
     }
   }
 }
@@ -49,6 +71,11 @@ template <int64_t NR>
 void pack_b(const float* B, int64_t ldb, bool tb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* pb) {
   for (int64_t p = 0; p < nc; p += NR) {
     const int64_t w = std::min(NR, nc - p);
+    if (tb && w == NR) {  // op(B) columns are rows of B
+      transpose_into(B + (j0 + p) * ldb + k0, ldb, NR, kc, pb, NR);
+      pb += NR * kc;
+      continue;
+    }
     for (int64_t k = 0; k < kc; ++k) {
       if (!tb && w == NR) {
         std::memcpy(pb, B + (k0 + k) * ldb + j0 + p, NR * sizeof(float));
@@ -155,16 +182,63 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     });
     return;
   }
-  thread_local std::vector<float> pb;  // the calling thread's, shared by the tasks below
+  // The MR x NR tiles of rows [i0, i0 + mc) and panels [q0, q1) of one KC slice; panel q of op(B)
+  // is at pb + (q - q_base) * NR * kc.
+  const auto tiles = [&](const float* pa, const float* pb, int64_t q_base, int64_t i0, int64_t mc, int64_t j0,
+                         int64_t nc, int64_t q0, int64_t q1, int64_t kc, const Update& update) {
+    float acc[MR * NR];
+    const Update raw{1.0f, 0.0f, true};
+    for (int64_t p = 0; p < mc; p += MR) {
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
+        const float* b = pb + (q - q_base) * NR * kc;
+        float* c = C + (i0 + p) * ldc + j0 + q * NR;
+        if (mr == MR && nr == NR) {
+          kernel(kc, pa + p * kc, b, c, ldc, update);
+          continue;
+        }
+        // An edge tile: the sums into acc, then the rows and columns that exist into C.
+        kernel(kc, pa + p * kc, b, acc, NR, raw);
+        for (int64_t r = 0; r < mr; ++r)
+          for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = update.apply(c[r * ldc + j], acc[r * NR + j]);
+      }
+    }
+  };
   const int64_t tiles_m = (M + MC - 1) / MC;
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
     const int64_t nc = std::min(NC, N - j0), panels = (nc + NR - 1) / NR;
     // With few row tiles, the panels are split into groups too, so every thread has work.
     const int64_t groups = std::min(panels, std::max<int64_t>(1, (2 * parallel_width() + tiles_m - 1) / tiles_m));
+    const auto task = [&](int64_t t, int64_t& i0, int64_t& mc, int64_t& q0, int64_t& q1) {
+      i0 = (t / groups) * MC, mc = std::min(MC, M - i0);
+      q0 = (t % groups) * panels / groups, q1 = (t % groups + 1) * panels / groups;
+    };
+    if (tiles_m <= 4) {
+      // Few row tiles (the model's products): one parallel region, each task packing the panels of
+      // op(B) it uses itself, every KC slice, instead of two regions per slice around a shared packing.
+      parallel_for(tiles_m * groups, 1, [&](int64_t t0, int64_t t1) {
+        thread_local std::vector<float> pa, pb;
+        if (pa.size() < static_cast<size_t>(MC * KC)) pa.resize(MC * KC);
+        for (int64_t t = t0; t < t1; ++t) {
+          int64_t i0, mc, q0, q1;
+          task(t, i0, mc, q0, q1);
+          if (pb.size() < static_cast<size_t>((q1 - q0) * NR * KC)) pb.resize((q1 - q0) * NR * KC);
+          for (int64_t k0 = 0; k0 < K; k0 += KC) {
+            const int64_t kc = std::min(KC, K - k0);
+            for (int64_t q = q0; q < q1; ++q)
+              pack_b<NR>(B, ldb, tb, k0, kc, j0 + q * NR, std::min(NR, nc - q * NR), pb.data() + (q - q0) * NR * kc);
+            pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
+            tiles(pa.data(), pb.data(), q0, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+          }
+        }
+      });
+      continue;
+    }
+    thread_local std::vector<float> shared_b;  // the calling thread's, shared by the tasks below
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
       const int64_t kc = std::min(KC, K - k0);
-      if (pb.size() < static_cast<size_t>(panels * NR * kc)) pb.resize(panels * NR * kc);
-      float* packed_b = pb.data();
+      if (shared_b.size() < static_cast<size_t>(panels * NR * kc)) shared_b.resize(panels * NR * kc);
+      float* packed_b = shared_b.data();
       parallel_for(panels, 4, [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p)
           pack_b<NR>(B, ldb, tb, k0, kc, j0 + p * NR, std::min(NR, nc - p * NR), packed_b + p * NR * kc);
@@ -172,26 +246,11 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
       parallel_for(tiles_m * groups, 1, [&](int64_t t0, int64_t t1) {
         thread_local std::vector<float> pa;
         if (pa.size() < static_cast<size_t>(MC * KC)) pa.resize(MC * KC);
-        float acc[MR * NR];
-        const Update update{alpha, beta, k0 == 0}, raw{1.0f, 0.0f, true};
         for (int64_t t = t0; t < t1; ++t) {
-          const int64_t i0 = (t / groups) * MC, mc = std::min(MC, M - i0), g = t % groups;
-          const int64_t q0 = g * panels / groups, q1 = (g + 1) * panels / groups;
+          int64_t i0, mc, q0, q1;
+          task(t, i0, mc, q0, q1);
           pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
-          for (int64_t p = 0; p < mc; p += MR) {
-            for (int64_t q = q0; q < q1; ++q) {
-              const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
-              float* c = C + (i0 + p) * ldc + j0 + q * NR;
-              if (mr == MR && nr == NR) {
-                kernel(kc, pa.data() + p * kc, packed_b + q * NR * kc, c, ldc, update);
-                continue;
-              }
-              // An edge tile: the sums into acc, then the rows and columns that exist into C.
-              kernel(kc, pa.data() + p * kc, packed_b + q * NR * kc, acc, NR, raw);
-              for (int64_t r = 0; r < mr; ++r)
-                for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = update.apply(c[r * ldc + j], acc[r * NR + j]);
-            }
-          }
+          tiles(pa.data(), packed_b, 0, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
         }
       });
     }
