@@ -38,6 +38,8 @@ export async function trainStep(): Promise<void> {
   console.log(`gmn cpu, ${getThreads()} threads: ${(seconds * 1e3).toFixed(0)} ms per step, ${(model.rows / seconds).toFixed(0)} images/s, ` +
     `${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
   model.dispose();
+  // The process's peak resident memory so far: the model, its activations and gradients, Adam's state.
+  console.log(`  peak resident memory of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 
   // The floor: the step's FLOPs at the best sgemm rate found on this machine now.
   const best = await bestSgemm(getThreads());

@@ -76,13 +76,13 @@ void pack_b(const float* B, int64_t ldb, bool tb, int64_t k0, int64_t kc, int64_
       pb += NR * kc;
       continue;
     }
-    for (int64_t k = 0; k < kc; ++k) {
-      if (!tb && w == NR) {
-        std::memcpy(pb, B + (k0 + k) * ldb + j0 + p, NR * sizeof(float));
+    for (int64_t k = 0; k < kc; ++k, pb += NR) {
+      if (!tb) {  // a row of op(B), zero-padded past the matrix
+        std::memcpy(pb, B + (k0 + k) * ldb + j0 + p, w * sizeof(float));
+        std::fill(pb + w, pb + NR, 0.0f);
       } else {
         for (int64_t c = 0; c < NR; ++c) pb[c] = c < w ? at(B, ldb, tb, k0 + k, j0 + p + c) : 0.0f;
       }
-      pb += NR;
     }
   }
 }
