@@ -37,7 +37,7 @@ function philox(counter: bigint[], key: bigint[]): bigint[] {
   return [x0, x1, x2, x3];
 }
 
-// Value number c of stream `seed`, by the recipe in native/cpu/random.cc.
+// Value number c of stream `seed`, by the recipe in native/cpu/random_normal.cc.
 function referenceNormal(seed: number, c: bigint): number {
   const j = c >> 1n;
   const w = philox([j & M32, j >> 32n, 0n, 0n], [BigInt(seed), 0n]).map(Number);

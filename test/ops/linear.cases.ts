@@ -30,8 +30,11 @@ function linear(name: string, N: number, K: number, M: number, withBias: boolean
 export const harness: OpCase[] = [
   linear('linear', 5, 7, 6, true),
   linear('linear without bias', 3, 4, 9, false),
-  // Crosses every tile edge of the CPU GEMM (MR 4, NR 16, KC 256, MC 64) and the CUDA one (64, 16).
+  // Crosses the tile edges of the CPU GEMM (micro-tiles 8x32, 6x16 or 4x16, KC 256) and the CUDA one
+  // (64, 16), with op(B) packed per task (at most 4 row tiles of 96)...
   linear('linear, tiled sizes', 67, 260, 35, true, 24),
+  // ...and, with more row tiles, packed once per slice and shared by the tasks.
+  linear('linear, many rows', 500, 70, 40, true, 16),
 ];
 
 // Valid operands, so that each case breaks exactly one thing.
@@ -76,6 +79,8 @@ export function extraTests(): void {
       [65, 257, 17],
       [256, 784, 784],
       [130, 513, 300],
+      [1000, 300, 70], // more than 4 row tiles: op(B) packed once per slice, shared
+      [390, 40, 1100], // and more columns than one block of packed op(B) (NC = 1024 on AVX-512)
     ]) {
       const xs = Float32Array.from({ length: N * K }, () => 2 * rng.nextFloat() - 1);
       const ws = Float32Array.from({ length: M * K }, () => 2 * rng.nextFloat() - 1);
