@@ -29,9 +29,9 @@ inline float at(const float* A, int64_t ld, bool trans, int64_t i, int64_t k) { 
 // dst[k * width + r] = src[r * ld + k] for r < rows, k < kc: a transposing copy, by 4 x 4 blocks
 // with SSE (part of the x86-64 baseline) where rows allow.
 inline void transpose_into(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width) {
-  int64_t r = 0;
 #if defined(__x86_64__)
-  for (; r + 4 <= rows; r += 4) {
+  const int64_t blocked = rows / 4 * 4;
+  for (int64_t r = 0; r < blocked; r += 4) {
     const float* s0 = src + r * ld;
     int64_t k = 0;
     for (; k + 4 <= kc; k += 4) {
@@ -46,8 +46,10 @@ inline void transpose_into(const float* src, int64_t ld, int64_t rows, int64_t k
     for (; k < kc; ++k)
       for (int64_t i = 0; i < 4; ++i) dst[k * width + r + i] = s0[i * ld + k];
   }
+#else
+  const int64_t blocked = 0;
 #endif
-  for (; r < rows; ++r)
+  for (int64_t r = blocked; r < rows; ++r)
     for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = src[r * ld + k];
 }
 

@@ -1,16 +1,12 @@
 // add: out = a + b, and out = (accumulate ? out : 0) + alpha * x (gradients through residual connections).
 #include <cfloat>
 #include <cmath>
-#include <cstdio>
-#include <string>
 
 #include "checks.h"
 
 namespace gmn::ops {
 
 namespace {
-
-using std::to_string;
 
 const auto forward = GMN_CPU_KERNEL(add_forward);
 const auto scaled = GMN_CPU_KERNEL(add_scaled);
@@ -24,11 +20,7 @@ Job add_forward(const Tensor& a, const Tensor& b, const Tensor& out) {
 
 Job add_scaled(const Tensor& x, double alpha, const Tensor& out, bool accumulate) {
   const Device dev = check_common({{"x", &x}}, {{"out", &out}});
-  if (!(std::fabs(alpha) <= FLT_MAX)) {
-    char received[32];
-    std::snprintf(received, sizeof received, "%.17g", alpha);
-    throw range_error("alpha", "a number within the float32 range", received);
-  }
+  require(std::fabs(alpha) <= FLT_MAX, "alpha", "a number within the float32 range", alpha);
   check_shape("out", out, x.shape, "the shape of x");
   const float a = static_cast<float>(alpha);
   return [=] { scaled(dev, x.data(), a, out.data(), x.numel(), accumulate); };

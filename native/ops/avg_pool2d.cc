@@ -13,12 +13,8 @@ using std::to_string;
 const auto forward = GMN_CPU_KERNEL(avg_pool2d_forward);
 const auto backward = GMN_CPU_KERNEL(avg_pool2d_backward);
 
-struct PoolShape {
-  int64_t planes, H, W, Ho, Wo;
-};
-
 // Valid pooling of x [N, C, H, W] (x or gradX) into out (out or gradOut), checked.
-PoolShape pool_shape(const char* x_name, const Tensor& x, const char* out_name, const Tensor& out, int64_t kernel,
+Planes pool_shape(const char* x_name, const Tensor& x, const char* out_name, const Tensor& out, int64_t kernel,
                      int64_t stride) {
   check_rank(x_name, x, 4, "[N, C, H, W]");
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
@@ -33,7 +29,7 @@ PoolShape pool_shape(const char* x_name, const Tensor& x, const char* out_name, 
 
 Job avg_pool2d_forward(const Tensor& x, const Tensor& out, int64_t kernel, int64_t stride) {
   const Device dev = check_common({{"x", &x}}, {{"out", &out}});
-  const PoolShape p = pool_shape("x", x, "out", out, kernel, stride);
+  const Planes p = pool_shape("x", x, "out", out, kernel, stride);
   return [=] {
     forward(dev, x.data(), out.data(), p.planes, p.H, p.W, p.Ho, p.Wo, kernel,
                           stride);
@@ -43,7 +39,7 @@ Job avg_pool2d_forward(const Tensor& x, const Tensor& out, int64_t kernel, int64
 Job avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_x, int64_t kernel, int64_t stride,
                         bool accumulate) {
   const Device dev = check_common({{"gradOut", &grad_out}}, {{"gradX", &grad_x}});
-  const PoolShape p = pool_shape("gradX", grad_x, "gradOut", grad_out, kernel, stride);
+  const Planes p = pool_shape("gradX", grad_x, "gradOut", grad_out, kernel, stride);
   return [=] {
     backward(dev, grad_out.data(), grad_x.data(), p.planes, p.H, p.W, p.Ho, p.Wo,
                           kernel, stride, accumulate);

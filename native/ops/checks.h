@@ -123,6 +123,11 @@ inline Raw raw(const std::vector<Tensor>& tensors) {
   return r;
 }
 
+// Images [N, C, H, W] resampled to [N, C, Ho, Wo] plane by plane (pooling, resize): planes = N * C.
+struct Planes {
+  int64_t planes, H, W, Ho, Wo;
+};
+
 inline float* ptr(const OptTensor& t) { return t ? t->data() : nullptr; }
 inline const Tensor* opt(const OptTensor& t) { return t ? &*t : nullptr; }
 

@@ -8,8 +8,6 @@ namespace gmn::ops {
 
 namespace {
 
-using std::to_string;
-
 const auto conv2d_forward = GMN_CPU_KERNEL(conv2d_forward);
 const auto conv2d_backward = GMN_CPU_KERNEL(conv2d_backward);
 
