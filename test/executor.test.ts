@@ -76,3 +76,21 @@ test('a getter that disposes a tensor not read yet, or throws, makes the call th
   );
   for (const a of [out, first]) a.dispose();
 });
+
+test('op profiling counts each op run while enabled, and takeOpProfile clears the entries', async (t) => {
+  const b = loadBinding();
+  const x = b.createTensor([4, 8], 'cpu', Float32Array.from({ length: 32 }, (_, i) => i - 16));
+  const slope = b.createTensor([8], 'cpu', new Float32Array(8).fill(0.25));
+  const y = b.createTensor([4, 8], 'cpu');
+  b.takeOpProfile();
+  b.setOpProfiling(true);
+  await Promise.all([b.preluForward(x, slope, y), b.preluForward(x, slope, y)]);
+  b.setOpProfiling(false);
+  await b.preluForward(x, slope, y);
+  const entry = b.takeOpProfile().find((e) => e.op === 'preluForward');
+  t.is(entry?.calls, 2);
+  t.true(entry!.seconds > 0);
+  t.deepEqual(b.takeOpProfile(), []);
+  t.throws(() => b.setOpProfiling('yes' as unknown as boolean), { instanceOf: TypeError });
+  for (const v of [x, slope, y]) v.dispose();
+});

@@ -101,6 +101,28 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value SetOpProfiling(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 1, 1, "setOpProfiling");
+    set_profiling(get_bool(info[0], "enabled"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value TakeOpProfile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<OpTime> list = take_profile();
+  Napi::Array a = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("op", list[i].op);
+    o.Set("calls", double(list[i].calls));
+    o.Set("seconds", list[i].seconds);
+    a.Set(uint32_t(i), o);
+  }
+  return a;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_executor(env);
   exports.Set("Tensor", TensorWrap::Init(env));
@@ -108,6 +130,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
   exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
+  exports.Set("setOpProfiling", Napi::Function::New<SetOpProfiling>(env, "setOpProfiling"));
+  exports.Set("takeOpProfile", Napi::Function::New<TakeOpProfile>(env, "takeOpProfile"));
   register_ops(env, exports);
   return exports;
 }

@@ -1,5 +1,8 @@
 #include "executor.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -75,12 +78,36 @@ class Executor {
     for (Task* t : dropped) delete t;
   }
 
+  void set_profiling(bool enabled) { profiling_.store(enabled, std::memory_order_relaxed); }
+
+  std::vector<OpTime> take_profile() {
+    std::vector<OpTime> list;
+    {
+      std::lock_guard<std::mutex> lock(profile_mutex_);
+      for (const auto& [op, entry] : profile_) list.push_back({op, entry.calls, entry.seconds});
+      profile_.clear();
+    }
+    std::sort(list.begin(), list.end(), [](const OpTime& a, const OpTime& b) { return a.seconds > b.seconds; });
+    return list;
+  }
+
  private:
+  struct ProfileEntry {
+    int64_t calls = 0;
+    double seconds = 0;
+  };
+
   void loop() {
     for (;;) {
       Task* task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
+        if (queue_.empty() && profiling_.load(std::memory_order_relaxed)) {
+          // Time with nothing to run: the JS thread is not issuing work fast enough (or is idle).
+          const auto start = std::chrono::steady_clock::now();
+          cv_.wait(lock, [this] { return !queue_.empty(); });
+          add_time("(executor idle)", std::chrono::steady_clock::now() - start);
+        }
         cv_.wait(lock, [this] { return !queue_.empty(); });
         task = queue_.front();
         queue_.pop_front();
@@ -90,10 +117,20 @@ class Executor {
     }
   }
 
+  void add_time(const char* what, std::chrono::steady_clock::duration d) {
+    std::lock_guard<std::mutex> lock(profile_mutex_);
+    ProfileEntry& e = profile_[what];
+    e.calls += 1;
+    e.seconds += std::chrono::duration<double>(d).count();
+  }
+
   void execute(Task& t) {
     const bool cuda = t.job.device == Device::CUDA;
+    const bool profiling = profiling_.load(std::memory_order_relaxed);
+    const auto start = profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
       t.job.run();
+      if (profiling) add_time(t.job.op, std::chrono::steady_clock::now() - start);
       if (cuda && t.job.synchronizes) unsynced_ = {};
       else if (cuda) unsynced_.add(t.job.op);
     } catch (const std::bad_alloc&) {
@@ -149,6 +186,9 @@ class Executor {
   std::condition_variable cv_;
   std::deque<Task*> queue_;
   Unsynced unsynced_;
+  std::atomic<bool> profiling_{false};
+  std::mutex profile_mutex_;
+  std::unordered_map<std::string, ProfileEntry> profile_;
   std::thread thread_;
 };
 
@@ -203,6 +243,10 @@ void init_executor(Napi::Env env) {
   napi_add_env_cleanup_hook(env, on_env_end, static_cast<napi_env>(env));
   executor();  // start the thread now rather than inside the first call
 }
+
+void set_profiling(bool enabled) { executor().set_profiling(enabled); }
+
+std::vector<OpTime> take_profile() { return executor().take_profile(); }
 
 Napi::Promise submit(Napi::Env env, Submission job) {
   auto* task = new Task{std::move(job), env_state(env), Napi::Promise::Deferred::New(env), {}};

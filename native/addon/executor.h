@@ -11,6 +11,8 @@
 #include <napi.h>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "../base/tensor.h"
 
@@ -29,5 +31,16 @@ Napi::Promise submit(Napi::Env env, Submission job);
 
 // Called once per environment at module initialisation.
 void init_executor(Napi::Env env);
+
+// Per-op time on the executor thread, for benchmarks: while enabled, every job's run time is added
+// to its op's entry (for CUDA jobs that is the time to issue the kernels, not to run them).
+struct OpTime {
+  std::string op;
+  int64_t calls;
+  double seconds;
+};
+void set_profiling(bool enabled);
+// The entries gathered since the last call, slowest first; clears them.
+std::vector<OpTime> take_profile();
 
 }  // namespace gmn::addon

@@ -43,31 +43,39 @@ inline Taps transpose(const Taps& t, int64_t inputs) {
 inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows, const Taps& cols,
               bool accumulate) {
   const int64_t Ho = rows.outputs(), Wo = cols.outputs();
+  // Raw pointers to the tables: stores into float buffers could otherwise alias them for the compiler.
+  const int64_t* __restrict cb = cols.begin.data();
+  const int64_t* __restrict ci = cols.index.data();
+  const float* __restrict cw = cols.weight.data();
+  const int64_t* __restrict rb = rows.begin.data();
+  const int64_t* __restrict ri = rows.index.data();
+  const float* __restrict rw = rows.weight.data();
   parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
-    thread_local std::vector<float> tmp, acc;
-    tmp.resize(static_cast<size_t>(H * Wo));
-    acc.resize(static_cast<size_t>(Wo));
+    std::vector<float> buffer(static_cast<size_t>(H * Wo + Wo));
+    float* __restrict tmp = buffer.data();
+    float* __restrict acc = tmp + H * Wo;
     for (int64_t p = p0; p < p1; ++p) {
-      const float* xp = x + p * H * W;
-      float* yp = y + p * Ho * Wo;
+      const float* __restrict xp = x + p * H * W;
+      float* __restrict yp = y + p * Ho * Wo;
       for (int64_t u = 0; u < H; ++u) {
-        const float* xr = xp + u * W;
+        const float* __restrict xr = xp + u * W;
+        float* __restrict tr = tmp + u * Wo;
         for (int64_t j = 0; j < Wo; ++j) {
           float t = 0.0f;
-          for (int64_t c = cols.begin[j]; c < cols.begin[j + 1]; ++c) t += cols.weight[c] * xr[cols.index[c]];
-          tmp[u * Wo + j] = t;
+          for (int64_t c = cb[j]; c < cb[j + 1]; ++c) t += cw[c] * xr[ci[c]];
+          tr[j] = t;
         }
       }
       for (int64_t i = 0; i < Ho; ++i) {
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int64_t r = rows.begin[i]; r < rows.begin[i + 1]; ++r) {
-          const float w = rows.weight[r];
-          const float* t = tmp.data() + rows.index[r] * Wo;
+        for (int64_t j = 0; j < Wo; ++j) acc[j] = 0.0f;
+        for (int64_t r = rb[i]; r < rb[i + 1]; ++r) {
+          const float w = rw[r];
+          const float* __restrict t = tmp + ri[r] * Wo;
           for (int64_t j = 0; j < Wo; ++j) acc[j] += w * t[j];
         }
-        float* out = yp + i * Wo;
+        float* __restrict out = yp + i * Wo;
         if (accumulate) for (int64_t j = 0; j < Wo; ++j) out[j] += acc[j];
-        else std::copy(acc.begin(), acc.end(), out);
+        else for (int64_t j = 0; j < Wo; ++j) out[j] = acc[j];
       }
     }
   });

@@ -8,6 +8,7 @@
 // micro-kernels use wider ones, through target attributes.
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <vector>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -101,14 +102,15 @@ struct Update {
   }
 };
 
-// The micro-kernels: C[MR][NR] (row stride ldc) gets sum over k of pa[k][r] * pb[k][c], k in
-// order, through `u`.
+// The micro-kernels: C[MR][NR] (row stride ldc) gets sum over k of pa[k][r] * pb[k * ldb + c], k
+// in order, through `u`. ldb is NR for a packed panel, or B's own row stride when the kernel reads
+// rows of B in place.
 
 // Portable: plain loops the compiler vectorises for the baseline instruction set.
-void kernel_generic(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, Update u) {
+void kernel_generic(int64_t kc, const float* pa, const float* pb, int64_t ldb, float* C, int64_t ldc, Update u) {
   constexpr int MR = 4, NR = 16;
   float c[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += NR)
+  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += ldb)
     for (int r = 0; r < MR; ++r)
       for (int j = 0; j < NR; ++j) c[r][j] += pa[r] * pb[j];
   for (int r = 0; r < MR; ++r)
@@ -116,12 +118,12 @@ void kernel_generic(int64_t kc, const float* pa, const float* pb, float* C, int6
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa, const float* pb, float* C,
-                                                     int64_t ldc, Update u) {
-  constexpr int MR = 6, NR = 16;
+__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa, const float* pb, int64_t ldb,
+                                                     float* C, int64_t ldc, Update u) {
+  constexpr int MR = 6;  // x 16 columns
   __m256 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += NR) {
+  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += ldb) {
     const __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
@@ -142,11 +144,11 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa
 }
 
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t kc, const float* pa, const float* pb,
-                                                                        float* C, int64_t ldc, Update u) {
-  constexpr int MR = 8, NR = 32;
+                                                                        int64_t ldb, float* C, int64_t ldc, Update u) {
+  constexpr int MR = 8;  // x 32 columns
   __m512 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += NR) {
+  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += ldb) {
     const __m512 b0 = _mm512_loadu_ps(pb), b1 = _mm512_loadu_ps(pb + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
@@ -167,7 +169,7 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t 
 }
 #endif
 
-using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, Update u);
+using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, int64_t ldb, float* C, int64_t ldc, Update u);
 
 // C = alpha op(A) op(B) + beta C with the MR x NR micro-kernel `kernel`. For each block of NC
 // columns and each KC-deep slice, op(B) is packed once into NR-column panels shared by all tasks;
@@ -184,23 +186,23 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     });
     return;
   }
-  // The MR x NR tiles of rows [i0, i0 + mc) and panels [q0, q1) of one KC slice; panel q of op(B)
-  // is at pb + (q - q_base) * NR * kc.
-  const auto tiles = [&](const float* pa, const float* pb, int64_t q_base, int64_t i0, int64_t mc, int64_t j0,
-                         int64_t nc, int64_t q0, int64_t q1, int64_t kc, const Update& update) {
+  // The MR x NR tiles of rows [i0, i0 + mc) and panels [q0, q1) of one KC slice; panel(q) gives
+  // panel q of op(B) and its stride between rows.
+  const auto tiles = [&](const float* pa, const auto& panel, int64_t i0, int64_t mc, int64_t j0, int64_t nc, int64_t q0,
+                         int64_t q1, int64_t kc, const Update& update) {
     float acc[MR * NR];
     const Update raw{1.0f, 0.0f, true};
     for (int64_t p = 0; p < mc; p += MR) {
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
-        const float* b = pb + (q - q_base) * NR * kc;
+        const auto [b, ldb_panel] = panel(q);
         float* c = C + (i0 + p) * ldc + j0 + q * NR;
         if (mr == MR && nr == NR) {
-          kernel(kc, pa + p * kc, b, c, ldc, update);
+          kernel(kc, pa + p * kc, b, ldb_panel, c, ldc, update);
           continue;
         }
         // An edge tile: the sums into acc, then the rows and columns that exist into C.
-        kernel(kc, pa + p * kc, b, acc, NR, raw);
+        kernel(kc, pa + p * kc, b, ldb_panel, acc, NR, raw);
         for (int64_t r = 0; r < mr; ++r)
           for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = update.apply(c[r * ldc + j], acc[r * NR + j]);
       }
@@ -218,6 +220,8 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     if (tiles_m <= 4) {
       // Few row tiles (the model's products): one parallel region, each task packing the panels of
       // op(B) it uses itself, every KC slice, instead of two regions per slice around a shared packing.
+      // Whole panels of an untransposed B are not packed at all: with so few row tiles a packed
+      // panel is read only a few times, and the kernel reads B's rows in place as fast.
       parallel_for(tiles_m * groups, 1, [&](int64_t t0, int64_t t1) {
         thread_local std::vector<float> pa, pb;
         if (pa.size() < static_cast<size_t>(MC * KC)) pa.resize(MC * KC);
@@ -227,10 +231,16 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
           if (pb.size() < static_cast<size_t>((q1 - q0) * NR * KC)) pb.resize((q1 - q0) * NR * KC);
           for (int64_t k0 = 0; k0 < K; k0 += KC) {
             const int64_t kc = std::min(KC, K - k0);
+            const auto in_place = [&](int64_t q) { return !tb && nc - q * NR >= NR; };
             for (int64_t q = q0; q < q1; ++q)
-              pack_b<NR>(B, ldb, tb, k0, kc, j0 + q * NR, std::min(NR, nc - q * NR), pb.data() + (q - q0) * NR * kc);
+              if (!in_place(q))
+                pack_b<NR>(B, ldb, tb, k0, kc, j0 + q * NR, std::min(NR, nc - q * NR), pb.data() + (q - q0) * NR * kc);
+            const auto panel = [&](int64_t q) -> std::pair<const float*, int64_t> {
+              if (in_place(q)) return {B + k0 * ldb + j0 + q * NR, ldb};
+              return {pb.data() + (q - q0) * NR * kc, NR};
+            };
             pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
-            tiles(pa.data(), pb.data(), q0, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+            tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
           }
         }
       });
@@ -252,7 +262,8 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
           int64_t i0, mc, q0, q1;
           task(t, i0, mc, q0, q1);
           pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
-          tiles(pa.data(), packed_b, 0, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+          const auto panel = [&](int64_t q) -> std::pair<const float*, int64_t> { return {packed_b + q * NR * kc, NR}; };
+          tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
         }
       });
     }

@@ -55,6 +55,13 @@ export interface NativeBinding
   backends(): [CpuBackendInfo, CudaBackendInfo];
   getThreads(): number;
   setThreads(threads: number): void;
+  /**
+   * While enabled, the executor adds each job's run time to its op's entry, and the time it waited
+   * for work to "(executor idle)". For CUDA jobs this is the time to issue the kernels.
+   */
+  setOpProfiling(enabled: boolean): void;
+  /** The entries gathered since the last call, slowest first; clears them. */
+  takeOpProfile(): { op: string; calls: number; seconds: number }[];
 }
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
