@@ -100,18 +100,16 @@ class Executor {
   void loop() {
     for (;;) {
       Task* task;
+      bool waited = false;  // with profiling on: the time with nothing to run (the JS thread idle or too slow)
+      const auto start = std::chrono::steady_clock::now();
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (queue_.empty() && profiling_.load(std::memory_order_relaxed)) {
-          // Time with nothing to run: the JS thread is not issuing work fast enough (or is idle).
-          const auto start = std::chrono::steady_clock::now();
-          cv_.wait(lock, [this] { return !queue_.empty(); });
-          add_time("(executor idle)", std::chrono::steady_clock::now() - start);
-        }
+        waited = queue_.empty() && profiling_.load(std::memory_order_relaxed);
         cv_.wait(lock, [this] { return !queue_.empty(); });
         task = queue_.front();
         queue_.pop_front();
       }
+      if (waited) add_time("(executor idle)", std::chrono::steady_clock::now() - start);
       execute(*task);
       settle(task);
     }

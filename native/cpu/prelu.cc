@@ -7,29 +7,12 @@
 
 namespace gmn::cpu {
 
-void prelu_forward(const float* x, const float* alpha, float* y, int64_t outer, int64_t C, int64_t inner) {
-  if (inner == 1) {  // channels last (a linear layer's features): vectorise across the channels
-    parallel_for(outer, row_grain(C), [&](int64_t o0, int64_t o1) {
-      for (int64_t o = o0; o < o1; ++o) {
-        const float* __restrict xo = x + o * C;
-        float* __restrict yo = y + o * C;
-        for (int64_t c = 0; c < C; ++c) yo[c] = xo[c] > 0.0f ? xo[c] : alpha[c] * xo[c];
-      }
-    });
-    return;
-  }
-  const int64_t rows = outer * C;  // one row = one (outer, channel) pair of `inner` values
-  parallel_for(rows, row_grain(inner), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float a = alpha[r % C];
-      const float* __restrict xr = x + r * inner;
-      float* __restrict yr = y + r * inner;
-      for (int64_t i = 0; i < inner; ++i) yr[i] = xr[i] > 0.0f ? xr[i] : a * xr[i];
-    }
-  });
-}
-
 namespace {
+
+// prelu at x, its derivative times dy, and x's factor in the slope gradient (x where x <= 0, else 0).
+inline float activation(float x, float a) { return x > 0.0f ? x : a * x; }
+inline float input_grad(float x, float dy, float a) { return x > 0.0f ? dy : a * dy; }
+inline float negative_part(float x) { return x > 0.0f ? 0.0f : x; }
 
 // One row of `n` values of channel slope a: its input gradient, and its slope gradient (the sum of
 // dy * x where x <= 0) in 8 double lanes (a GCC vector: vectorised for any instruction set, same
@@ -41,9 +24,9 @@ double prelu_row(const float* __restrict x, const float* __restrict dy, float* _
                  bool accumulate, bool slope) {
   if (dx) {
     if (accumulate)
-      for (int64_t i = 0; i < n; ++i) dx[i] += x[i] > 0.0f ? dy[i] : a * dy[i];
+      for (int64_t i = 0; i < n; ++i) dx[i] += input_grad(x[i], dy[i], a);
     else
-      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : a * dy[i];
+      for (int64_t i = 0; i < n; ++i) dx[i] = input_grad(x[i], dy[i], a);
   }
   if (!slope) return 0.0;
   Doubles8 lanes = {};
@@ -57,11 +40,33 @@ double prelu_row(const float* __restrict x, const float* __restrict dy, float* _
   }
   double s = 0.0;
   for (int l = 0; l < 8; ++l) s += lanes[l];
-  for (; i < n; ++i) s += x[i] > 0.0f ? 0.0 : double(dy[i]) * double(x[i]);
+  for (; i < n; ++i) s += double(dy[i]) * double(negative_part(x[i]));
   return s;
 }
 
 }  // namespace
+
+void prelu_forward(const float* x, const float* alpha, float* y, int64_t outer, int64_t C, int64_t inner) {
+  if (inner == 1) {  // channels last (a linear layer's features): vectorise across the channels
+    parallel_for(outer, row_grain(C), [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        const float* __restrict xo = x + o * C;
+        float* __restrict yo = y + o * C;
+        for (int64_t c = 0; c < C; ++c) yo[c] = activation(xo[c], alpha[c]);
+      }
+    });
+    return;
+  }
+  const int64_t rows = outer * C;  // one row = one (outer, channel) pair of `inner` values
+  parallel_for(rows, row_grain(inner), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float a = alpha[r % C];
+      const float* __restrict xr = x + r * inner;
+      float* __restrict yr = y + r * inner;
+      for (int64_t i = 0; i < inner; ++i) yr[i] = activation(xr[i], a);
+    }
+  });
+}
 
 void prelu_backward(const float* x, const float* alpha, const float* dy, float* dx, float* dalpha, int64_t outer,
                     int64_t C, int64_t inner, bool accumulate) {
@@ -82,12 +87,12 @@ void prelu_backward(const float* x, const float* alpha, const float* dy, float* 
           if (dx) {
             float* __restrict d = dx + base;
             if (accumulate)
-              for (int64_t c = 0; c < C; ++c) d[c] += xo[c] > 0.0f ? go[c] : alpha[c] * go[c];
+              for (int64_t c = 0; c < C; ++c) d[c] += input_grad(xo[c], go[c], alpha[c]);
             else
-              for (int64_t c = 0; c < C; ++c) d[c] = xo[c] > 0.0f ? go[c] : alpha[c] * go[c];
+              for (int64_t c = 0; c < C; ++c) d[c] = input_grad(xo[c], go[c], alpha[c]);
           }
           if (p)
-            for (int64_t c = 0; c < C; ++c) p[c] += xo[c] > 0.0f ? 0.0 : double(go[c]) * double(xo[c]);
+            for (int64_t c = 0; c < C; ++c) p[c] += double(go[c]) * double(negative_part(xo[c]));
           continue;
         }
         for (int64_t c = 0; c < C; ++c) {

@@ -51,7 +51,8 @@ inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_
   const int64_t* __restrict ri = rows.index.data();
   const float* __restrict rw = rows.weight.data();
   parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
-    std::vector<float> buffer(static_cast<size_t>(H * Wo + Wo));
+    thread_local std::vector<float> buffer;  // kept between calls: no allocation per call
+    buffer.resize(static_cast<size_t>(H * Wo + Wo));
     float* __restrict tmp = buffer.data();
     float* __restrict acc = tmp + H * Wo;
     for (int64_t p = p0; p < p1; ++p) {
