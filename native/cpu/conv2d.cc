@@ -1,12 +1,15 @@
-// conv2d by im2col + sgemm, one image at a time with images in parallel. The transposed conv
-// (native/ops/conv_transpose2d.cc) is composed from these kernels: its output is a conv2d's input
-// gradient.
+// conv2d as GEMMs. Stride 1 (the residual blocks, the 1x1 shortcuts, and the input gradient of
+// either) reads the column matrix in place from zero-padded copies of the images (Grid below);
+// other strides use im2col + sgemm, one image at a time with images in parallel. The transposed
+// conv (native/ops/conv_transpose2d.cc) is composed from these kernels: its output is a conv2d's
+// input gradient.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "sgemm.h"
 
 namespace gmn::cpu {
 
@@ -65,6 +68,10 @@ float* scratch(std::vector<float>& buf, int64_t n) {
   return buf.data();
 }
 
+inline void add_row(const float* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
 // produce(p) writes n values at p: into dst, or, when accumulating, into a buffer then added to
 // dst, so that accumulating adds exactly the values an overwrite gives.
 template <typename F>
@@ -73,6 +80,75 @@ void write_or_add(float* dst, int64_t n, bool accumulate, F produce) {
   thread_local std::vector<float> tmp;
   produce(scratch(tmp, n));
   add_scaled(tmp.data(), 1.0f, dst, n, true);
+}
+
+// A stride-1 conv computed on a grid. The G images of a group are copied, zero-padded to Hp x Wp
+// = (Ho + kh - 1) x (Wo + kw - 1), channel by channel: xp[ci][g][Hp][Wp]. Output (g, i, j) is grid
+// column q = (g * Hp + i) * Wp + j, and the column matrix's row (ci, a, b) at column q is
+// xp[off(ci, a, b) + q] with off = ci * G * Hp * Wp + a * Wp + b: the GEMM reads those rows in place
+// (sgemm_rows), with no im2col. Columns outside the output (j >= Wo or i >= Ho) are computed and
+// dropped; for the weight gradient their output gradient is zero.
+struct Grid {
+  const Conv2dShape& s;
+  int64_t G, Hp, Wp, plane, Q;
+  std::vector<int64_t> off;
+
+  Grid(const Conv2dShape& shape, int64_t images)
+      : s(shape), G(images), Hp(shape.Ho + shape.kh - 1), Wp(shape.Wo + shape.kw - 1), plane(Hp * Wp), Q(G * plane) {
+    for (int64_t ci = 0; ci < s.Ci; ++ci)
+      for (int64_t a = 0; a < s.kh; ++a)
+        for (int64_t b = 0; b < s.kw; ++b) off.push_back(ci * Q + a * Wp + b);
+  }
+  // Rows of the last channel read past Ci * Q by up to this much: zeros.
+  int64_t tail() const { return (s.kh - 1) * Wp + s.kw; }
+
+  // xp for images x[n0, n0 + G) of x [N, Ci, H, W].
+  void pad(const float* x, int64_t n0, float* xp) const {
+    std::fill(xp, xp + s.Ci * Q + tail(), 0.0f);
+    const int64_t rows = std::min(s.H, Hp - s.pad_top), cols = std::min(s.W, Wp - s.pad_left);
+    for (int64_t ci = 0; ci < s.Ci; ++ci)
+      for (int64_t g = 0; g < G; ++g) {
+        const float* src = x + ((n0 + g) * s.Ci + ci) * s.H * s.W;
+        float* dst = xp + ci * Q + g * plane + s.pad_top * Wp + s.pad_left;
+        for (int64_t y = 0; y < rows; ++y) std::memcpy(dst + y * Wp, src + y * s.W, cols * sizeof(float));
+      }
+  }
+  // Visits output (n0 + g, c, i, j) of [N, C, Ho, Wo] with its grid position g * plane + i * Wp + j.
+  template <typename F>
+  void each_output(int64_t C, int64_t n0, F f) const {
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = 0; i < s.Ho; ++i)
+          f(((n0 + g) * C + c) * s.Ho * s.Wo + i * s.Wo, c * Q + g * plane + i * Wp, s.Wo);
+  }
+};
+
+// Images per grid GEMM: about kGridColumns columns; the forward's groups are also rounded to a
+// multiple of the threads (its sums do not depend on the grouping).
+constexpr int64_t kGridColumns = 2048;
+
+// y (+)= the stride-1 conv s of x with w [Co, K], on grids of G images.
+void grid_conv(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
+  const int64_t plane = (s.Ho + s.kh - 1) * (s.Wo + s.kw - 1), threads = parallel_width();
+  const int64_t wanted = (s.N * plane + kGridColumns - 1) / kGridColumns;
+  const int64_t groups = std::min(s.N, (wanted + threads - 1) / threads * threads), G = (s.N + groups - 1) / groups;
+  const int64_t K = s.Ci * s.kh * s.kw;
+  const auto run = [&](int64_t i0, int64_t i1) {
+    thread_local std::vector<float> xp, out;
+    for (int64_t n0 = i0 * G; n0 < std::min(s.N, i1 * G); n0 += G) {
+      const Grid grid(s, std::min(G, s.N - n0));
+      grid.pad(x, n0, scratch(xp, s.Ci * grid.Q + grid.tail()));
+      sgemm_rows(false, false, s.Co, grid.Q, K, 1.0f, w, K, xp.data(), grid.off.data(), 0.0f, scratch(out, s.Co * grid.Q),
+                 grid.Q);
+      grid.each_output(s.Co, n0, [&](int64_t o, int64_t q, int64_t n) {
+        if (accumulate) add_row(out.data() + q, y + o, n);
+        else std::memcpy(y + o, out.data() + q, n * sizeof(float));
+      });
+    }
+  };
+  const int64_t chunks = (s.N + G - 1) / G;
+  if (chunks == 1) run(0, 1);  // one GEMM: its own threads
+  else parallel_for(chunks, 1, run);
 }
 
 // y[n] = w [Co, K] col(x[n]) [K, Ho*Wo]
@@ -100,21 +176,31 @@ void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dSha
   });
 }
 
-// dw [Co, K] = sum over n of dy[n] [Co, Ho*Wo] col(x[n])^T
-void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
-  const int64_t K = s.Ci * s.kh * s.kw, P = s.Ho * s.Wo, size = s.Co * K;
-  const int64_t parts = std::min(s.N, kWeightGradParts);
+// The conv whose output is a stride-1 conv's input gradient: dy correlated with the weights
+// flipped and transposed (flipped_weights), padded by the rest of the kernel.
+Conv2dShape input_grad_conv(const Conv2dShape& s) {
+  return {s.N, s.Co, s.Ho, s.Wo, s.Ci, s.kh, s.kw, s.H, s.W, 1, s.kh - 1 - s.pad_top, s.kw - 1 - s.pad_left};
+}
+
+// wt [Ci, Co, kh, kw] with wt[ci][co][a][b] = w[co][ci][kh - 1 - a][kw - 1 - b].
+std::vector<float> flipped_weights(const float* w, const Conv2dShape& s) {
+  std::vector<float> wt(static_cast<size_t>(s.Co * s.Ci * s.kh * s.kw));
+  for (int64_t co = 0; co < s.Co; ++co)
+    for (int64_t ci = 0; ci < s.Ci; ++ci)
+      for (int64_t a = 0; a < s.kh; ++a)
+        for (int64_t b = 0; b < s.kw; ++b)
+          wt[((ci * s.Co + co) * s.kh + a) * s.kw + b] = w[((co * s.Ci + ci) * s.kh + s.kh - 1 - a) * s.kw + s.kw - 1 - b];
+  return wt;
+}
+
+// dw [Co, K] = sum over n of dy[n] [Co, Ho*Wo] col(x[n])^T. The images are split into fixed parts
+// (add_part(p, first, end, out) writes part p's sum), summed in order.
+template <typename AddPart>
+void weight_grad_by_parts(float* dw, const Conv2dShape& s, bool accumulate, AddPart add_part) {
+  const int64_t size = s.Co * s.Ci * s.kh * s.kw, parts = std::min(s.N, kWeightGradParts);
   std::vector<float> partial(static_cast<size_t>(parts * size));
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
-    thread_local std::vector<float> col;
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t first = p * s.N / parts, end = (p + 1) * s.N / parts;
-      for (int64_t n = first; n < end; ++n) {
-        im2col(x + n * s.Ci * s.H * s.W, scratch(col, K * P), s);
-        sgemm(false, true, s.Co, K, P, 1.0f, dy + n * s.Co * P, P, col.data(), P, n == first ? 0.0f : 1.0f,
-              partial.data() + p * size, K);
-      }
-    }
+    for (int64_t p = p0; p < p1; ++p) add_part(p * s.N / parts, (p + 1) * s.N / parts, partial.data() + p * size);
   });
   parallel_for(size, 4096, [&](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
@@ -125,14 +211,50 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
   });
 }
 
+void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  const int64_t K = s.Ci * s.kh * s.kw, P = s.Ho * s.Wo;
+  weight_grad_by_parts(dw, s, accumulate, [&](int64_t first, int64_t end, float* out) {
+    thread_local std::vector<float> col;
+    for (int64_t n = first; n < end; ++n) {
+      im2col(x + n * s.Ci * s.H * s.W, scratch(col, K * P), s);
+      sgemm(false, true, s.Co, K, P, 1.0f, dy + n * s.Co * P, P, col.data(), P, n == first ? 0.0f : 1.0f, out, K);
+    }
+  });
+}
+
+// The weight gradient at stride 1 on grids of a fixed number of images (it fixes the sums' order):
+// dw += dy_grid [Co, Q] xp-rows^T, dy_grid being dy on the grid with zeros off the output.
+void grid_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  const int64_t K = s.Ci * s.kh * s.kw, plane = (s.Ho + s.kh - 1) * (s.Wo + s.kw - 1);
+  const int64_t G = std::max<int64_t>(1, kGridColumns / plane);
+  weight_grad_by_parts(dw, s, accumulate, [&](int64_t first, int64_t end, float* out) {
+    thread_local std::vector<float> xp, dyg;
+    for (int64_t n0 = first; n0 < end; n0 += G) {
+      const Grid grid(s, std::min(G, end - n0));
+      grid.pad(x, n0, scratch(xp, s.Ci * grid.Q + grid.tail()));
+      float* d = scratch(dyg, s.Co * grid.Q);
+      std::fill(d, d + s.Co * grid.Q, 0.0f);
+      grid.each_output(s.Co, n0, [&](int64_t o, int64_t q, int64_t n) { std::memcpy(d + q, dy + o, n * sizeof(float)); });
+      sgemm_rows(false, true, s.Co, K, grid.Q, 1.0f, d, grid.Q, xp.data(), grid.off.data(), n0 == first ? 0.0f : 1.0f,
+                 out, K);
+    }
+  });
+}
+
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
-  conv_output(x, w, y, s, accumulate);
+  if (s.stride == 1) grid_conv(x, w, y, s, accumulate);
+  else conv_output(x, w, y, s, accumulate);
 }
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, const Conv2dShape& s,
                      bool accumulate) {
+  if (s.stride == 1) {
+    if (dx) grid_conv(dy, flipped_weights(w, s).data(), dx, input_grad_conv(s), accumulate);
+    if (dw) grid_weight_grad(x, dy, dw, s, accumulate);
+    return;
+  }
   if (dx) conv_input_grad(w, dy, dx, s, accumulate);
   if (dw) conv_weight_grad(x, dy, dw, s, accumulate);
 }

@@ -8,7 +8,6 @@
 // micro-kernels use wider ones, through target attributes.
 #include <algorithm>
 #include <cstring>
-#include <utility>
 #include <vector>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -17,6 +16,7 @@
 #include "../base/cpu_isa.h"
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "sgemm.h"
 
 namespace gmn::cpu {
 
@@ -27,31 +27,35 @@ constexpr int64_t KC = 256;
 // op(A)[i, k] for row-major A
 inline float at(const float* A, int64_t ld, bool trans, int64_t i, int64_t k) { return trans ? A[k * ld + i] : A[i * ld + k]; }
 
-// dst[k * width + r] = src[r * ld + k] for r < rows, k < kc: a transposing copy, by 4 x 4 blocks
-// with SSE (part of the x86-64 baseline) where rows allow.
-inline void transpose_into(const float* src, int64_t ld, int64_t rows, int64_t kc, float* dst, int64_t width) {
+// dst[k * width + r] = row(r)[k] for r < rows, k < kc: a transposing copy, by 4 x 4 blocks with
+// SSE (part of the x86-64 baseline) where rows allow. row(r) points at row r's first element.
+template <typename Row>
+inline void transpose_into(const Row& row, int64_t rows, int64_t kc, float* dst, int64_t width) {
 #if defined(__x86_64__)
   const int64_t blocked = rows / 4 * 4;
   for (int64_t r = 0; r < blocked; r += 4) {
-    const float* s0 = src + r * ld;
+    const float *s0 = row(r), *s1 = row(r + 1), *s2 = row(r + 2), *s3 = row(r + 3);
     int64_t k = 0;
     for (; k + 4 <= kc; k += 4) {
-      __m128 a = _mm_loadu_ps(s0 + k), b = _mm_loadu_ps(s0 + ld + k), c = _mm_loadu_ps(s0 + 2 * ld + k),
-             d = _mm_loadu_ps(s0 + 3 * ld + k);
+      __m128 a = _mm_loadu_ps(s0 + k), b = _mm_loadu_ps(s1 + k), c = _mm_loadu_ps(s2 + k), d = _mm_loadu_ps(s3 + k);
       _MM_TRANSPOSE4_PS(a, b, c, d);
       _mm_storeu_ps(dst + k * width + r, a);
       _mm_storeu_ps(dst + (k + 1) * width + r, b);
       _mm_storeu_ps(dst + (k + 2) * width + r, c);
       _mm_storeu_ps(dst + (k + 3) * width + r, d);
     }
-    for (; k < kc; ++k)
-      for (int64_t i = 0; i < 4; ++i) dst[k * width + r + i] = s0[i * ld + k];
+    for (; k < kc; ++k) {
+      dst[k * width + r] = s0[k];
+      dst[k * width + r + 1] = s1[k];
+      dst[k * width + r + 2] = s2[k];
+      dst[k * width + r + 3] = s3[k];
+    }
   }
 #else
   const int64_t blocked = 0;
 #endif
   for (int64_t r = blocked; r < rows; ++r)
-    for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = src[r * ld + k];
+    for (int64_t k = 0; k < kc; ++k) dst[k * width + r] = row(r)[k];
 }
 
 // Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into panels of MR rows: pa[p][k][r].
@@ -64,27 +68,35 @@ void pack_a(const float* A, int64_t lda, bool ta, int64_t i0, int64_t mc, int64_
     } else if (ta) {  // op(A) rows are columns of A: contiguous runs of MR
       for (int64_t k = 0; k < kc; ++k) std::memcpy(pa + k * MR, A + (k0 + k) * lda + i0 + p, MR * sizeof(float));
     } else {
-      transpose_into(A + (i0 + p) * lda + k0, lda, MR, kc, pa, MR);
+      transpose_into([&](int64_t r) { return A + (i0 + p + r) * lda + k0; }, MR, kc, pa, MR);
     }
   }
 }
 
+// B as stored: row r starts at base + r * ld, or at base + off[r] when off is set (sgemm_rows).
+struct Rows {
+  const float* base;
+  int64_t ld;
+  const int64_t* off;
+  const float* row(int64_t r) const { return base + (off ? off[r] : r * ld); }
+};
+
 // Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into panels of NR columns: pb[p][k][c].
 template <int64_t NR>
-void pack_b(const float* B, int64_t ldb, bool tb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* pb) {
+void pack_b(const Rows& B, bool tb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* pb) {
   for (int64_t p = 0; p < nc; p += NR) {
     const int64_t w = std::min(NR, nc - p);
     if (tb && w == NR) {  // op(B) columns are rows of B
-      transpose_into(B + (j0 + p) * ldb + k0, ldb, NR, kc, pb, NR);
+      transpose_into([&](int64_t r) { return B.row(j0 + p + r) + k0; }, NR, kc, pb, NR);
       pb += NR * kc;
       continue;
     }
     for (int64_t k = 0; k < kc; ++k, pb += NR) {
       if (!tb) {  // a row of op(B), zero-padded past the matrix
-        std::memcpy(pb, B + (k0 + k) * ldb + j0 + p, w * sizeof(float));
+        std::memcpy(pb, B.row(k0 + k) + j0 + p, w * sizeof(float));
         std::fill(pb + w, pb + NR, 0.0f);
       } else {
-        for (int64_t c = 0; c < NR; ++c) pb[c] = c < w ? at(B, ldb, tb, k0 + k, j0 + p + c) : 0.0f;
+        for (int64_t c = 0; c < NR; ++c) pb[c] = c < w ? B.row(j0 + p + c)[k0 + k] : 0.0f;
       }
     }
   }
@@ -102,29 +114,36 @@ struct Update {
   }
 };
 
-// The micro-kernels: C[MR][NR] (row stride ldc) gets sum over k of pa[k][r] * pb[k * ldb + c], k
-// in order, through `u`. ldb is NR for a packed panel, or B's own row stride when the kernel reads
-// rows of B in place.
+// The micro-kernels: C[MR][NR] (row stride ldc) gets sum over k of pa[k][r] * b_k[c], k in order,
+// through `u`, where b_k = pb + k * ldb, or pb + off[k] when kIndexed. ldb is NR for a packed
+// panel, or B's own row stride when the kernel reads rows of B in place; off, rows read in place
+// at any offsets (sgemm_rows).
 
 // Portable: plain loops the compiler vectorises for the baseline instruction set.
-void kernel_generic(int64_t kc, const float* pa, const float* pb, int64_t ldb, float* C, int64_t ldc, Update u) {
+template <bool kIndexed>
+void kernel_generic(int64_t kc, const float* pa, const float* pb, int64_t ldb, const int64_t* off, float* C,
+                    int64_t ldc, Update u) {
   constexpr int MR = 4, NR = 16;
   float c[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += ldb)
+  for (int64_t k = 0; k < kc; ++k, pa += MR) {
+    const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < NR; ++j) c[r][j] += pa[r] * pb[j];
+      for (int j = 0; j < NR; ++j) c[r][j] += pa[r] * b[j];
+  }
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NR; ++j) C[r * ldc + j] = u.apply(C[r * ldc + j], c[r][j]);
 }
 
 #if defined(__x86_64__)
+template <bool kIndexed>
 __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa, const float* pb, int64_t ldb,
-                                                     float* C, int64_t ldc, Update u) {
+                                                     const int64_t* off, float* C, int64_t ldc, Update u) {
   constexpr int MR = 6;  // x 16 columns
   __m256 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += ldb) {
-    const __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
+  for (int64_t k = 0; k < kc; ++k, pa += MR) {
+    const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       const __m256 a = _mm256_broadcast_ss(pa + r);
@@ -143,13 +162,16 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa
     }
 }
 
+template <bool kIndexed>
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t kc, const float* pa, const float* pb,
-                                                                        int64_t ldb, float* C, int64_t ldc, Update u) {
+                                                                        int64_t ldb, const int64_t* off, float* C,
+                                                                        int64_t ldc, Update u) {
   constexpr int MR = 8;  // x 32 columns
   __m512 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, pa += MR, pb += ldb) {
-    const __m512 b0 = _mm512_loadu_ps(pb), b1 = _mm512_loadu_ps(pb + 16);
+  for (int64_t k = 0; k < kc; ++k, pa += MR) {
+    const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m512 a = _mm512_set1_ps(pa[r]);
@@ -169,15 +191,23 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t 
 }
 #endif
 
-using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, int64_t ldb, float* C, int64_t ldc, Update u);
+using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, int64_t ldb, const int64_t* off, float* C,
+                             int64_t ldc, Update u);
+
+// A panel of op(B) as a micro-kernel reads it: rows at p + k * ld, or p + off[k] when off is set.
+struct Panel {
+  const float* p;
+  int64_t ld;
+  const int64_t* off;
+};
 
 // C = alpha op(A) op(B) + beta C with the MR x NR micro-kernel `kernel`. For each block of NC
 // columns and each KC-deep slice, op(B) is packed once into NR-column panels shared by all tasks;
 // the tasks (row tiles of MC, times column groups when there are few row tiles) pack their rows
 // of op(A) and run the micro-kernel over their panels.
-template <int64_t MR, int64_t NR, MicroKernel kernel>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
-          int64_t ldb, float beta, float* C, int64_t ldc) {
+template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel>
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const Rows& B,
+          float beta, float* C, int64_t ldc) {
   constexpr int64_t MC = MR * ((96 + MR - 1) / MR), NC = NR * 32;
   if (K <= 0) {  // C = beta * C
     parallel_for(M, row_grain(N), [&](int64_t i0, int64_t i1) {
@@ -195,14 +225,15 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     for (int64_t p = 0; p < mc; p += MR) {
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
-        const auto [b, ldb_panel] = panel(q);
+        const Panel b = panel(q);
+        const MicroKernel run = b.off ? indexed_kernel : kernel;
         float* c = C + (i0 + p) * ldc + j0 + q * NR;
         if (mr == MR && nr == NR) {
-          kernel(kc, pa + p * kc, b, ldb_panel, c, ldc, update);
+          run(kc, pa + p * kc, b.p, b.ld, b.off, c, ldc, update);
           continue;
         }
         // An edge tile: the sums into acc, then the rows and columns that exist into C.
-        kernel(kc, pa + p * kc, b, ldb_panel, acc, NR, raw);
+        run(kc, pa + p * kc, b.p, b.ld, b.off, acc, NR, raw);
         for (int64_t r = 0; r < mr; ++r)
           for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = update.apply(c[r * ldc + j], acc[r * NR + j]);
       }
@@ -234,10 +265,11 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
             const auto in_place = [&](int64_t q) { return !tb && nc - q * NR >= NR; };
             for (int64_t q = q0; q < q1; ++q)
               if (!in_place(q))
-                pack_b<NR>(B, ldb, tb, k0, kc, j0 + q * NR, std::min(NR, nc - q * NR), pb.data() + (q - q0) * NR * kc);
-            const auto panel = [&](int64_t q) -> std::pair<const float*, int64_t> {
-              if (in_place(q)) return {B + k0 * ldb + j0 + q * NR, ldb};
-              return {pb.data() + (q - q0) * NR * kc, NR};
+                pack_b<NR>(B, tb, k0, kc, j0 + q * NR, std::min(NR, nc - q * NR), pb.data() + (q - q0) * NR * kc);
+            const auto panel = [&](int64_t q) -> Panel {
+              if (!in_place(q)) return {pb.data() + (q - q0) * NR * kc, NR, nullptr};
+              if (B.off) return {B.base + j0 + q * NR, 0, B.off + k0};
+              return {B.base + k0 * B.ld + j0 + q * NR, B.ld, nullptr};
             };
             pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
             tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
@@ -253,7 +285,7 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
       float* packed_b = shared_b.data();
       parallel_for(panels, 4, [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p)
-          pack_b<NR>(B, ldb, tb, k0, kc, j0 + p * NR, std::min(NR, nc - p * NR), packed_b + p * NR * kc);
+          pack_b<NR>(B, tb, k0, kc, j0 + p * NR, std::min(NR, nc - p * NR), packed_b + p * NR * kc);
       });
       parallel_for(tiles_m * groups, 1, [&](int64_t t0, int64_t t1) {
         thread_local std::vector<float> pa;
@@ -262,7 +294,7 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
           int64_t i0, mc, q0, q1;
           task(t, i0, mc, q0, q1);
           pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
-          const auto panel = [&](int64_t q) -> std::pair<const float*, int64_t> { return {packed_b + q * NR * kc, NR}; };
+          const auto panel = [&](int64_t q) -> Panel { return {packed_b + q * NR * kc, NR, nullptr}; };
           tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
         }
       });
@@ -272,16 +304,30 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
 
 }  // namespace
 
-void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
-           int64_t ldb, float beta, float* C, int64_t ldc) {
+namespace {
+void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                  const Rows& B, float beta, float* C, int64_t ldc) {
 #if defined(__x86_64__)
   switch (cpu_isa().active) {
-    case CpuIsa::Avx512: return gemm<8, 32, kernel_avx512>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    case CpuIsa::Avx2: return gemm<6, 16, kernel_avx2>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case CpuIsa::Avx512:
+      return gemm<8, 32, kernel_avx512<false>, kernel_avx512<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+    case CpuIsa::Avx2:
+      return gemm<6, 16, kernel_avx2<false>, kernel_avx2<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
     default: break;
   }
 #endif
-  gemm<4, 16, kernel_generic>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm<4, 16, kernel_generic<false>, kernel_generic<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+}
+}  // namespace
+
+void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+           int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_for_isa(ta, tb, M, N, K, alpha, A, lda, Rows{B, ldb, nullptr}, beta, C, ldc);
+}
+
+void sgemm_rows(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                const float* B, const int64_t* b_rows, float beta, float* C, int64_t ldc) {
+  gemm_for_isa(ta, tb, M, N, K, alpha, A, lda, Rows{B, 0, b_rows}, beta, C, ldc);
 }
 
 }  // namespace gmn::cpu

@@ -1,0 +1,13 @@
+// The CPU GEMM's entry for B read in place at arbitrary row offsets (the convolutions' implicit
+// im2col, native/cpu/conv2d.cc); sgemm itself is declared with every kernel in kernels.inc.
+#pragma once
+#include <cstdint>
+
+namespace gmn::cpu {
+
+// sgemm with row r of B (as stored, before op) at B + b_rows[r]: op(B)'s rows when !tb, its
+// columns when tb. Same sums, in the same order, as sgemm on that matrix.
+void sgemm_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                const float* B, const int64_t* b_rows, float beta, float* C, int64_t ldc);
+
+}  // namespace gmn::cpu
