@@ -1,16 +1,19 @@
 // A small tape over the native ops: the forward pass records, for each op, how to push gradients
-// back; backward() replays those records in reverse. Gradients of intermediate values are created
-// zero-filled on first use and always accumulated into, so a value used twice gets both
-// contributions. Everything the tape created is freed by dispose().
+// back; backward() replays those records in reverse. The first backward op to reach a value's
+// gradient overwrites it (no zero-fill, no read of zeros) and later ones add to it, so a value used
+// twice gets both contributions; a recorded op whose output gradient nothing wrote (it is zero) is
+// skipped. Everything the tape created is freed by dispose().
 import type { DeviceName, NativeBinding, NativeTensor } from './native/binding.js';
 
 export class Var {
   private gradTensor: NativeTensor | null = null;
+  /** Whether a backward op has written the gradient (of the viewed variable, for a view) yet. */
+  private written = false;
 
   constructor(
     readonly value: NativeTensor,
     readonly requiresGrad: boolean,
-    private readonly tape: Tape | null,
+    private readonly tape: Tape,
     /** For a reshape view: the variable it views (gradients go to its gradient). */
     private readonly base: Var | null = null,
     gradTensor: NativeTensor | null = null,
@@ -22,12 +25,26 @@ export class Var {
     return this.value.shape;
   }
 
-  /** The gradient buffer, created zero-filled on first use; null when no gradient is wanted. */
+  /** The variable whose gradient this one's is: itself, or for a view the variable it views. */
+  get root(): Var {
+    return this.base ? this.base.root : this;
+  }
+
+  /** Whether some backward op has written this gradient; until then it is zero (and its buffer unspecified). */
+  get gradWritten(): boolean {
+    return this.root.written;
+  }
+
+  set gradWritten(written: boolean) {
+    this.root.written = written;
+  }
+
+  /** The gradient buffer, created on first use (its contents unspecified until written); null when no gradient is wanted. */
   grad(): NativeTensor | null {
     if (!this.requiresGrad) return null;
     if (this.gradTensor) return this.gradTensor;
-    if (this.base) this.gradTensor = this.tape!.own(this.base.grad()!.reshape(this.shape));
-    else this.gradTensor = this.tape!.own(this.tape!.b.createTensor(this.shape, this.value.device));
+    if (this.base) this.gradTensor = this.tape.own(this.base.grad()!.reshape(this.shape));
+    else this.gradTensor = this.tape.own(this.tape.b.emptyTensor(this.shape, this.value.device));
     return this.gradTensor;
   }
 }
@@ -37,6 +54,7 @@ type Backward = () => void;
 export class Tape {
   private readonly steps: Backward[] = [];
   private readonly owned: NativeTensor[] = [];
+  private readonly parameters: Var[] = [];
   private pending: Promise<unknown>[] = [];
 
   constructor(
@@ -49,14 +67,24 @@ export class Tape {
     return t;
   }
 
-  /** A new zero-filled tensor freed with the tape. */
+  /** A new tensor freed with the tape, for an op's output: its contents are unspecified until the op writes it. */
   tensor(shape: number[]): NativeTensor {
-    return this.own(this.b.createTensor(shape, this.device));
+    return this.own(this.b.emptyTensor(shape, this.device));
   }
 
   /** Input data: no gradient. */
   constant(data: Float32Array, shape: number[]): Var {
     return new Var(this.own(this.b.createTensor(shape, this.device, data)), false, this);
+  }
+
+  /**
+   * A trainable parameter: its value and gradient outlive the tape. backward() overwrites the
+   * gradient (zero where the loss does not reach the parameter).
+   */
+  parameter(value: NativeTensor, grad: NativeTensor): Var {
+    const v = new Var(value, true, this, null, grad);
+    this.parameters.push(v);
+    return v;
   }
 
   /** The result of an op over `inputs`: it needs a gradient if any input does. */
@@ -86,12 +114,34 @@ export class Tape {
 
   /** Records how to push gradients back through an op (only when one of its inputs needs them). */
   record(output: Var, backward: Backward): void {
-    if (output.requiresGrad) this.steps.push(backward);
+    if (output.requiresGrad) this.steps.push(() => output.gradWritten && backward());
   }
 
-  /** Queues every recorded backward step, last first, and waits for them. Seed the output gradient first. */
+  /**
+   * Called by a backward op about to write the gradients of `targets` (those needing one): whether
+   * it must add to them. False when none has been written yet (the op overwrites them all); when
+   * only some have, the others are zeroed first. Marks them all written.
+   */
+  accumulateInto(targets: Array<Var | null>): boolean {
+    const vars = targets.filter((v): v is Var => v !== null && v.requiresGrad);
+    const fresh = vars.filter((v) => !v.gradWritten);
+    // One gradient twice among the targets (never two outputs of one op, but cheap to rule out) adds.
+    const accumulate = fresh.length < vars.length || new Set(vars.map((v) => v.root)).size < vars.length;
+    if (accumulate) for (const v of new Set(fresh.map((f) => f.grad()!))) this.enqueue(v.fill(0));
+    for (const v of vars) v.gradWritten = true;
+    return accumulate;
+  }
+
+  /** Sets v's gradient to `value` everywhere (the seed of backward(), and 0 for unreached parameters). */
+  seed(v: Var, value = 1): void {
+    this.enqueue(v.grad()!.fill(value));
+    v.gradWritten = true;
+  }
+
+  /** Queues every recorded backward step, last first, zeroes the parameters' unreached gradients, and waits. */
   async backward(): Promise<void> {
     for (let i = this.steps.length - 1; i >= 0; i--) this.steps[i]();
+    for (const p of this.parameters) if (!p.gradWritten) this.seed(p, 0);
     await this.sync();
   }
 
@@ -100,9 +150,4 @@ export class Tape {
     this.owned.length = 0;
     this.steps.length = 0;
   }
-}
-
-/** A trainable parameter: its value and gradient live as long as the model. */
-export function parameterVar(value: NativeTensor, grad: NativeTensor): Var {
-  return new Var(value, true, null, null, grad);
 }

@@ -25,6 +25,12 @@ const cases: Case[] = [
   ['createTensor with data of the wrong length', () => b.createTensor([2, 2], 'cpu', new Float32Array(3)), RangeError, 'data'],
   ['createTensor with Float64Array data', () => b.createTensor([2], 'cpu', any(new Float64Array(2)) as never), TypeError, 'data'],
   ['createTensor with a plain array of data', () => b.createTensor([2], 'cpu', any([1, 2]) as never), TypeError, 'data'],
+  // emptyTensor: the same shape and device checks, no data
+  ['emptyTensor with no arguments', () => (b.emptyTensor as Function)(), TypeError, 'emptyTensor'],
+  ['emptyTensor with data', () => (b.emptyTensor as Function)([2], 'cpu', new Float32Array(2)), TypeError, 'emptyTensor'],
+  ['emptyTensor with a zero size', () => b.emptyTensor([2, 0], 'cpu'), RangeError, 'shape[1]'],
+  ['emptyTensor with a huge product', () => b.emptyTensor([65536, 65536], 'cpu'), RangeError, 'shape'],
+  ['emptyTensor on an unknown device', () => b.emptyTensor([2], any('gpu') as never), RangeError, 'device'],
   // Tensor
   ['new Tensor()', () => new (b.Tensor as unknown as new () => unknown)(), TypeError, 'createTensor'],
   ['Tensor.write with a plain array', () => T([2]).write(any([1, 2]) as never), TypeError, 'data'],

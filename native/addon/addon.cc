@@ -17,9 +17,12 @@ namespace gmn::addon {
 
 namespace {
 
-Napi::Value CreateTensor(const Napi::CallbackInfo& info) {
+// createTensor(shape, device, data?) zero-filled or copied from data; emptyTensor(shape, device)
+// with unspecified contents.
+Napi::Value NewTensor(const Napi::CallbackInfo& info, bool empty) {
+  const char* name = empty ? "emptyTensor" : "createTensor";
   return guarded(info.Env(), [&]() -> Napi::Value {
-    check_arg_count(info, 2, 3, "createTensor");
+    check_arg_count(info, 2, empty ? 2 : 3, name);
     const Shape shape = get_shape(info[0], "shape");
     const Device device = get_device(info[1], "device");
     const Napi::Value data = info.Length() > 2 ? info[2] : info.Env().Undefined();
@@ -32,11 +35,15 @@ Napi::Value CreateTensor(const Napi::CallbackInfo& info) {
     }
     if (device == Device::CUDA && !cuda_info().usable)
       throw type_error("device", "a usable device", "'cuda', which is unusable: " + cuda_info().reason);
-    Tensor t{std::make_shared<Storage>(device, shape.numel()), shape};
-    if (!data.IsUndefined() && !data.IsNull()) copy_from_host(t, data.As<Napi::Float32Array>().Data());
+    const bool copy = !data.IsUndefined() && !data.IsNull();
+    Tensor t{std::make_shared<Storage>(device, shape.numel(), !empty && !copy), shape};
+    if (copy) copy_from_host(t, data.As<Napi::Float32Array>().Data());
     return TensorWrap::Create(info.Env(), std::move(t));
   });
 }
+
+Napi::Value CreateTensor(const Napi::CallbackInfo& info) { return NewTensor(info, false); }
+Napi::Value EmptyTensor(const Napi::CallbackInfo& info) { return NewTensor(info, true); }
 
 Napi::Array names(Napi::Env env, const std::vector<std::string>& list) {
   Napi::Array a = Napi::Array::New(env, list.size());
@@ -127,6 +134,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_executor(env);
   exports.Set("Tensor", TensorWrap::Init(env));
   exports.Set("createTensor", Napi::Function::New<CreateTensor>(env, "createTensor"));
+  exports.Set("emptyTensor", Napi::Function::New<EmptyTensor>(env, "emptyTensor"));
   exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
   exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));

@@ -73,13 +73,13 @@ std::string Shape::str() const {
   return s + "]";
 }
 
-Storage::Storage(Device device, int64_t numel) : device_(device), numel_(numel) {
+Storage::Storage(Device device, int64_t numel, bool zero) : device_(device), numel_(numel) {
   if (numel < 0 || numel > kMaxNumel) throw range_error("size", "at most " + std::to_string(kMaxNumel) + " elements", std::to_string(numel));
   const size_t data_bytes = static_cast<size_t>(numel) * sizeof(float);
   const size_t padded = (data_bytes + kGuardBytes - 1) / kGuardBytes * kGuardBytes;
   const size_t total = padded + 2 * kGuardBytes;
   if (device == Device::CPU) {
-    // A cached block is zeroed here; a new one comes from calloc, which hands out zeroed pages
+    // A cached block is zeroed here (when asked); a new one comes from calloc, which hands out zeroed pages
     // without touching them, so a huge tensor costs nothing until it is used (and fails here, not
     // in a memset, when the system cannot commit it). The extra kGuardBytes let the data start on
     // a kGuardBytes boundary.
@@ -91,12 +91,12 @@ Storage::Storage(Device device, int64_t numel) : device_(device), numel_(numel) 
     const uintptr_t at = reinterpret_cast<uintptr_t>(raw_);
     base_ = reinterpret_cast<unsigned char*>((at + kGuardBytes - 1) / kGuardBytes * kGuardBytes);
     std::memset(base_, kGuardByte, kGuardBytes);
-    if (reused) std::memset(base_ + kGuardBytes, 0, data_bytes);
+    if (reused && zero) std::memset(base_ + kGuardBytes, 0, data_bytes);
     std::memset(base_ + kGuardBytes + data_bytes, kGuardByte, total - kGuardBytes - data_bytes);
   } else {
     base_ = static_cast<unsigned char*>(cuda::alloc(total));
     cuda::memset_bytes(base_, kGuardByte, kGuardBytes);
-    cuda::memset_bytes(base_ + kGuardBytes, 0, padded);
+    if (zero) cuda::memset_bytes(base_ + kGuardBytes, 0, padded);
     cuda::memset_bytes(base_ + kGuardBytes + data_bytes, kGuardByte, total - kGuardBytes - data_bytes);
   }
   data_ = reinterpret_cast<float*>(base_ + kGuardBytes);

@@ -28,7 +28,9 @@ struct Shape {
 // tests can detect a kernel that writes out of bounds (see check_guards).
 class Storage {
  public:
-  Storage(Device device, int64_t numel);
+  // Zero-filled, or with unspecified contents when !zero (for outputs an op overwrites whole, and
+  // data copied in at once).
+  Storage(Device device, int64_t numel, bool zero = true);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

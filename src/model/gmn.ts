@@ -1,6 +1,6 @@
 // The Generative Matching Network (docs/model.md): parameters, and the loss of a batch of episodes
 // with its gradient, computed for every position of every episode at once.
-import { parameterVar, Tape, Var } from '../autograd.js';
+import { Tape, Var } from '../autograd.js';
 import { resolveDevice, type DeviceOption } from '../backend.js';
 import { checkInteger, checkOneOf, typeError, rangeError } from '../errors.js';
 import { loadBinding, type DeviceName, type NativeBinding, type NativeTensor } from '../native/binding.js';
@@ -140,10 +140,9 @@ export class GMN {
     if (x.length !== rows * PIXELS) throw rangeError('x', `${rows * PIXELS} values (batchSize x episodeLength x 784)`, x.length);
     const tape = new Tape(this.b, this.device);
     try {
-      if (backward) await this.params.zeroGrads();
       const { loss, terms } = this.build(tape, x, noise);
       if (backward) {
-        tape.enqueue(loss.grad()!.fill(1));
+        tape.seed(loss);
         await tape.backward();
       }
       await tape.sync();
@@ -282,7 +281,7 @@ export class GMN {
   private net(tape: Tape): Net {
     const L = new Layers(tape);
     const vars = new Map<string, Var>();
-    for (const [name, value] of this.params.values) vars.set(name, parameterVar(value, this.params.grads.get(name)!));
+    for (const [name, value] of this.params.values) vars.set(name, tape.parameter(value, this.params.grads.get(name)!));
     const p = (name: string) => {
       const v = vars.get(name);
       if (!v) throw new Error(`gmn: missing parameter ${name}`);

@@ -1,5 +1,5 @@
 // The native ops as differentiable layers on a Tape: each queues its forward op, and records the
-// backward op that accumulates into its inputs' gradients.
+// backward op that writes, or adds to (Tape.accumulateInto), its inputs' gradients.
 import { Tape, Var } from '../autograd.js';
 import type { NativeTensor } from '../native/binding.js';
 
@@ -22,16 +22,20 @@ export class Layers {
   linear(x: Var, weight: Var, bias: Var | null): Var {
     const y = this.out([x.shape[0], weight.shape[0]], bias ? [x, weight, bias] : [x, weight]);
     this.run(this.b.linearForward(x.value, weight.value, bias?.value ?? null, y.value));
-    this.tape.record(y, () =>
-      this.run(this.b.linearBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), bias?.grad() ?? null, true)),
-    );
+    this.tape.record(y, () => {
+      const acc = this.tape.accumulateInto([x, weight, bias]);
+      this.run(this.b.linearBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), bias?.grad() ?? null, acc));
+    });
     return y;
   }
 
   prelu(x: Var, slope: Var): Var {
     const y = this.out(x.shape, [x, slope]);
     this.run(this.b.preluForward(x.value, slope.value, y.value));
-    this.tape.record(y, () => this.run(this.b.preluBackward(x.value, slope.value, y.grad()!, x.grad(), slope.grad(), true)));
+    this.tape.record(y, () => {
+      const acc = this.tape.accumulateInto([x, slope]);
+      this.run(this.b.preluBackward(x.value, slope.value, y.grad()!, x.grad(), slope.grad(), acc));
+    });
     return y;
   }
 
@@ -44,9 +48,10 @@ export class Layers {
   conv2d(x: Var, weight: Var, stride: number, padTop: number, padLeft: number, size: [number, number]): Var {
     const y = this.out([x.shape[0], weight.shape[0], ...size], [x, weight]);
     this.run(this.b.conv2dForward(x.value, weight.value, y.value, stride, padTop, padLeft));
-    this.tape.record(y, () =>
-      this.run(this.b.conv2dBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), stride, padTop, padLeft, true)),
-    );
+    this.tape.record(y, () => {
+      const acc = this.tape.accumulateInto([x, weight]);
+      this.run(this.b.conv2dBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), stride, padTop, padLeft, acc));
+    });
     return y;
   }
 
@@ -61,9 +66,10 @@ export class Layers {
     const [, co, kh, kw] = weight.shape;
     const y = this.out([n, co, (h - 1) * stride + kh, (w - 1) * stride + kw], [x, weight]);
     this.run(this.b.convTranspose2dForward(x.value, weight.value, y.value, stride));
-    this.tape.record(y, () =>
-      this.run(this.b.convTranspose2dBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), stride, true)),
-    );
+    this.tape.record(y, () => {
+      const acc = this.tape.accumulateInto([x, weight]);
+      this.run(this.b.convTranspose2dBackward(x.value, weight.value, y.grad()!, x.grad(), weight.grad(), stride, acc));
+    });
     return y;
   }
 
@@ -71,14 +77,14 @@ export class Layers {
     const [n, c, h, w] = x.shape;
     const y = this.out([n, c, Math.floor((h - kernel) / stride) + 1, Math.floor((w - kernel) / stride) + 1], [x]);
     this.run(this.b.avgPool2dForward(x.value, y.value, kernel, stride));
-    this.tape.record(y, () => this.run(this.b.avgPool2dBackward(y.grad()!, x.grad()!, kernel, stride, true)));
+    this.tape.record(y, () => this.run(this.b.avgPool2dBackward(y.grad()!, x.grad()!, kernel, stride, this.tape.accumulateInto([x]))));
     return y;
   }
 
   resizeBilinear(x: Var, size: [number, number]): Var {
     const y = this.out([x.shape[0], x.shape[1], ...size], [x]);
     this.run(this.b.resizeBilinearForward(x.value, y.value));
-    this.tape.record(y, () => this.run(this.b.resizeBilinearBackward(y.grad()!, x.grad()!, true)));
+    this.tape.record(y, () => this.run(this.b.resizeBilinearBackward(y.grad()!, x.grad()!, this.tape.accumulateInto([x]))));
     return y;
   }
 
@@ -88,7 +94,7 @@ export class Layers {
     this.tape.record(y, () => {
       for (const v of [a, c]) {
         const g = v.grad();
-        if (g) this.run(this.b.addScaled(y.grad()!, 1, g, true));
+        if (g) this.run(this.b.addScaled(y.grad()!, 1, g, this.tape.accumulateInto([v])));
       }
     });
     return y;
@@ -97,7 +103,10 @@ export class Layers {
   concat(parts: Var[]): Var {
     const y = this.out([parts[0].shape[0], parts.reduce((n, p) => n + p.shape[1], 0)], parts);
     this.run(this.b.concatForward(parts.map((p) => p.value), y.value));
-    this.tape.record(y, () => this.run(this.b.concatBackward(y.grad()!, parts.map((p) => p.grad()), true)));
+    this.tape.record(y, () => {
+      const acc = this.tape.accumulateInto(parts);
+      this.run(this.b.concatBackward(y.grad()!, parts.map((p) => p.grad()), acc));
+    });
     return y;
   }
 
@@ -105,7 +114,7 @@ export class Layers {
   broadcastRows(vector: Var, rows: number): Var {
     const y = this.out([rows, vector.shape[0]], [vector]);
     this.run(this.b.broadcastRowsForward(vector.value, y.value));
-    this.tape.record(y, () => this.run(this.b.broadcastRowsBackward(y.grad()!, vector.grad()!, true)));
+    this.tape.record(y, () => this.run(this.b.broadcastRowsBackward(y.grad()!, vector.grad()!, this.tape.accumulateInto([vector]))));
     return y;
   }
 
@@ -140,7 +149,10 @@ export class Layers {
     const g = (x: Var | null) => x?.grad() ?? null;
     const tensors = { query: v(query), keys: v(keys), pseudoKeys: v(pseudoKeys), values: values.value, pseudoValues: v(pseudoValues), strength: v(strength) };
     this.run(this.b.attentionForward({ ...tensors, out: y.value, weights, episodes, similarity, pseudoPositions }));
-    this.tape.record(y, () =>
+    this.tape.record(y, () => {
+      // average matching reads no keys, so its pseudo-keys get no gradient
+      const gradPseudoKeys = similarity === 'average' ? null : pseudoKeys;
+      const accumulate = this.tape.accumulateInto([query, keys, gradPseudoKeys, values, pseudoValues, strength]);
       this.run(
         this.b.attentionBackward({
           ...tensors,
@@ -148,18 +160,17 @@ export class Layers {
           gradOut: y.grad()!,
           gradQuery: g(query),
           gradKeys: g(keys),
-          // average matching reads no keys, so its pseudo-keys get no gradient
-          gradPseudoKeys: similarity === 'average' ? null : g(pseudoKeys),
+          gradPseudoKeys: g(gradPseudoKeys),
           gradValues: g(values),
           gradPseudoValues: g(pseudoValues),
           gradStrength: g(strength),
           episodes,
           similarity,
           pseudoPositions,
-          accumulate: true,
+          accumulate,
         }),
-      ),
-    );
+      );
+    });
     return y;
   }
 
@@ -170,7 +181,8 @@ export class Layers {
     const saved = this.tape.tensor([h.shape[0], 4 * h.shape[1]]);
     const cell = { x: x.value, h: h.value, wGates: p.wGates.value, wCand: p.wCand.value, slope: p.slope.value };
     this.run(this.b.gruForward({ ...cell, bGates: p.bGates.value, bCand: p.bCand.value, out: y.value, saved }));
-    this.tape.record(y, () =>
+    this.tape.record(y, () => {
+      const accumulate = this.tape.accumulateInto([x, h, ...weights]);
       this.run(
         this.b.gruBackward({
           ...cell,
@@ -183,10 +195,10 @@ export class Layers {
           gradWCand: p.wCand.grad(),
           gradBCand: p.bCand.grad(),
           gradSlope: p.slope.grad(),
-          accumulate: true,
+          accumulate,
         }),
-      ),
-    );
+      );
+    });
     return y;
   }
 
@@ -194,7 +206,10 @@ export class Layers {
   gaussianSample(mu: Var, preSigma: Var, eps: Var): Var {
     const z = this.out(mu.shape, [mu, preSigma]);
     this.run(this.b.gaussianSampleForward(mu.value, preSigma.value, eps.value, z.value));
-    this.tape.record(z, () => this.run(this.b.gaussianSampleBackward(preSigma.value, eps.value, z.grad()!, mu.grad(), preSigma.grad(), true)));
+    this.tape.record(z, () => {
+      const acc = this.tape.accumulateInto([mu, preSigma]);
+      this.run(this.b.gaussianSampleBackward(preSigma.value, eps.value, z.grad()!, mu.grad(), preSigma.grad(), acc));
+    });
     return z;
   }
 
@@ -207,7 +222,8 @@ export class Layers {
     const loss = this.out([1], [logits, z, q.mu, q.pre, p.mu, p.pre]);
     const inputs = { logits: logits.value, x: x.value, z: z.value, muQ: q.mu.value, preQ: q.pre.value, muP: p.mu.value, preP: p.pre.value, rowWeight: rowWeight.value };
     this.run(this.b.elboForward({ ...inputs, terms, loss: loss.value }));
-    this.tape.record(loss, () =>
+    this.tape.record(loss, () => {
+      const accumulate = this.tape.accumulateInto([logits, z, q.mu, q.pre, p.mu, p.pre]);
       this.run(
         this.b.elboBackward({
           ...inputs,
@@ -218,10 +234,10 @@ export class Layers {
           gradPreQ: q.pre.grad(),
           gradMuP: p.mu.grad(),
           gradPreP: p.pre.grad(),
-          accumulate: true,
+          accumulate,
         }),
-      ),
-    );
+      );
+    });
     return { terms, loss };
   }
 }

@@ -52,6 +52,11 @@ export interface NativeBinding
   Tensor: abstract new (...args: never[]) => NativeTensor;
   /** A new tensor of `shape` on `device`, zero-filled or copied from `data`. */
   createTensor(shape: number[], device: DeviceName, data?: Float32Array | null): NativeTensor;
+  /**
+   * A new tensor of `shape` on `device` whose contents are unspecified (not zeroed): for outputs
+   * that an op overwrites whole before anything reads them.
+   */
+  emptyTensor(shape: number[], device: DeviceName): NativeTensor;
   backends(): [CpuBackendInfo, CudaBackendInfo];
   getThreads(): number;
   setThreads(threads: number): void;

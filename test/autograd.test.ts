@@ -1,0 +1,63 @@
+// The tape's gradient bookkeeping: the first backward op to reach a gradient overwrites it, later
+// ones add; an op whose output gradient nothing wrote is skipped; a parameter the loss does not
+// reach gets a zero gradient; a gradient written before another target of the same op is zeroed
+// first. Each case starts from gradient buffers holding garbage, which only an overwrite removes.
+import test from 'ava';
+
+import { Tape } from '../src/autograd.js';
+import { Layers } from '../src/model/layers.js';
+import { loadBinding } from '../src/native/binding.js';
+
+const b = loadBinding();
+
+function setup() {
+  const tape = new Tape(b, 'cpu');
+  const L = new Layers(tape);
+  const param = (data: number[], shape: number[]) => {
+    const grad = b.createTensor(shape, 'cpu', new Float32Array(data.length).fill(123)); // garbage
+    return { v: tape.parameter(b.createTensor(shape, 'cpu', Float32Array.from(data)), grad), grad };
+  };
+  return { tape, L, param };
+}
+
+const read = async (t: { read(): Promise<Float32Array> }) => Array.from(await t.read());
+
+test('a value used twice gets both contributions; the first overwrites the garbage', async (t) => {
+  const { tape, L, param } = setup();
+  const w = param([1, 2, 3, 4], [2, 2]); // y = x w^T, twice: [y1, y2] summed into one value
+  const x = tape.constant(Float32Array.from([1, -1]), [1, 2]);
+  const y = L.add(L.linear(x, w.v, null), L.linear(x, w.v, null));
+  tape.seed(y);
+  await tape.backward();
+  // d sum / dw[m, k] = 2 * x[k] for each m
+  t.deepEqual(await read(w.grad), [2, -2, 2, -2]);
+  tape.dispose();
+});
+
+test('a parameter the loss does not reach gets a zero gradient; an unreached op is skipped', async (t) => {
+  const { tape, L, param } = setup();
+  const used = param([1, 1], [1, 2]);
+  const unused = param([5, 5], [1, 2]);
+  const x = tape.constant(Float32Array.from([3, 4]), [1, 2]);
+  const y = L.linear(x, used.v, null);
+  L.linear(x, unused.v, null); // recorded, but its output gradient is never written
+  tape.seed(y);
+  await tape.backward();
+  t.deepEqual(await read(used.grad), [3, 4]);
+  t.deepEqual(await read(unused.grad), [0, 0]);
+  tape.dispose();
+});
+
+test('an op with one written and one fresh gradient target adds to both, the fresh one zeroed first', async (t) => {
+  const { tape, L, param } = setup();
+  const w = param([2], [1, 1]);
+  const h = param([3], [1, 1]);
+  // y = (h w) w: the outer linear's backward (issued first) writes w's gradient; then the inner
+  // one's writes w's (adding) and h's (fresh) together.
+  const y = L.linear(L.linear(h.v, w.v, null), w.v, null);
+  tape.seed(y);
+  await tape.backward();
+  t.deepEqual(await read(w.grad), [12]); // 2 h w
+  t.deepEqual(await read(h.grad), [4]); // w^2
+  tape.dispose();
+});
