@@ -208,15 +208,15 @@ void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dSha
             accumulate);
 }
 
-// dw = sum over images of dy_grid [Co, Q] xp-rows^T, on grids of a fixed number of images (it
-// fixes the sums' order), dy_grid being dy on the grid with zeros off the output; per part of the
-// images, then the parts in order, then mapped from the phased kernel to w.
+// dw^T [K, Co] = sum over images of xp-rows [K, Q] dy_grid^T [Q, Co], dy_grid being dy on the
+// grid with zeros off the output, on grids of a fixed number of images (it fixes the sums' order);
+// per part of the images, then the parts in order, then mapped from the phased kernel to w.
 void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
   const Phased ph(s);
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);
-  const int64_t size = s.Co * ph.x.planes() * ph.kh * ph.kw, parts = std::min(s.N, kWeightGradParts);
+  const int64_t K = ph.x.planes() * ph.kh * ph.kw, size = s.Co * K, parts = std::min(s.N, kWeightGradParts);
   const int64_t P = s.Ho * s.Wo;
-  std::vector<float> partial(static_cast<size_t>(parts * size));
+  std::vector<float> partial(static_cast<size_t>(parts * size));  // [parts][K][Co]
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> xp, dyg;
     for (int64_t part = p0; part < p1; ++part) {
@@ -224,15 +224,17 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
       for (int64_t n0 = first; n0 < end; n0 += G) {
         const Grid grid(ph.x.planes(), ph.x.Hp, ph.x.Wp, ph.kh, ph.kw, std::min(G, end - n0));
         grid.fill(x, ph.x, n0, scratch(xp, grid.size()));
-        float* d = scratch(dyg, s.Co * grid.Q);
-        std::fill(d, d + s.Co * grid.Q, 0.0f);
+        float* d = scratch(dyg, grid.Q * s.Co);  // [Q][Co]
+        std::fill(d, d + grid.Q * s.Co, 0.0f);
         for (int64_t g = 0; g < grid.G; ++g)
           for (int64_t co = 0; co < s.Co; ++co)
-            for (int64_t i = 0; i < s.Ho; ++i)
-              std::memcpy(d + co * grid.Q + g * plane + i * grid.Wp, dy + (n0 + g) * s.Co * P + co * P + i * s.Wo,
-                          s.Wo * sizeof(float));
-        sgemm_rows(false, true, s.Co, grid.K(), grid.Q, 1.0f, d, grid.Q, xp.data(), grid.off.data(),
-                   n0 == first ? 0.0f : 1.0f, partial.data() + part * size, grid.K());
+            for (int64_t i = 0; i < s.Ho; ++i) {
+              const float* src = dy + (n0 + g) * s.Co * P + co * P + i * s.Wo;
+              float* dst = d + (g * plane + i * grid.Wp) * s.Co + co;
+              for (int64_t j = 0; j < s.Wo; ++j) dst[j * s.Co] = src[j];
+            }
+        sgemm_rows_a(K, s.Co, grid.Q, xp.data(), grid.off.data(), d, s.Co, n0 == first ? 0.0f : 1.0f,
+                     partial.data() + part * size, s.Co);
       }
     }
   });
@@ -245,7 +247,8 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
     }
   });
   ph.each_tap(s, [&](int64_t e, int64_t target) {
-    if (target >= 0) dw[target] = accumulate ? dw[target] + sum[e] : sum[e];
+    const float v = sum[(e % K) * s.Co + e / K];
+    if (target >= 0) dw[target] = accumulate ? dw[target] + v : v;
   });
 }
 

@@ -302,6 +302,124 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
   }
 }
 
+// ---- C[M, N] = A B + beta C for a narrow B (N up to a few vectors) and A's rows read in place
+// at offsets (sgemm_rows_a): each micro-kernel broadcasts R rows of A straight from memory, one
+// element at a time, against the KC x N slice of B read as vectors (a partial last vector packed
+// with zeros after it), so A is never packed. The sums run as sgemm's do: k in order, one KC slice after another.
+
+// Rows per micro-kernel for NV vectors of B: about as many accumulators as the registers allow.
+template <int L, int NV>
+constexpr int rows_for() { return L == 16 ? 24 / NV : 12 / NV; }
+
+// C[r][c] for r < rows, c < cols gets sum over k < kc of a[r][k] * pb[k * ldb + c], through u.
+template <int R, int NV>
+void rows_kernel_generic(int64_t kc, const float* const* a, const float* pb, int64_t ldb, float* C, int64_t ldc,
+                         int64_t rows, int64_t cols, Update u) {
+  constexpr int W = 4 * NV;
+  float acc[R][W] = {};
+  for (int64_t k = 0; k < kc; ++k, pb += ldb)
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < W; ++c) acc[r][c] += a[r][k] * pb[c];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], acc[r][c]);
+}
+
+#if defined(__x86_64__)
+template <int R, int NV>
+__attribute__((target("avx2,fma"))) void rows_kernel_avx2(int64_t kc, const float* const* a, const float* pb,
+                                                          int64_t ldb, float* C, int64_t ldc, int64_t rows,
+                                                          int64_t cols, Update u) {
+  __m256 acc[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, pb += ldb) {
+    __m256 b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(pb + 8 * v);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m256 x = _mm256_broadcast_ss(a[r] + k);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(x, b[v], acc[r][v]);
+    }
+  }
+  alignas(32) float tmp[8];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int v = 0; v < NV; ++v) {
+      _mm256_store_ps(tmp, acc[r][v]);
+      for (int64_t c = 8 * v; c < std::min<int64_t>(cols, 8 * v + 8); ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], tmp[c - 8 * v]);
+    }
+}
+
+template <int R, int NV>
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void rows_kernel_avx512(int64_t kc, const float* const* a,
+                                                                             const float* pb, int64_t ldb, float* C,
+                                                                             int64_t ldc, int64_t rows, int64_t cols,
+                                                                             Update u) {
+  __m512 acc[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, pb += ldb) {
+    __m512 b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(pb + 16 * v);
+#pragma GCC unroll 24
+    for (int r = 0; r < R; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r][k]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+    }
+  }
+  alignas(64) float tmp[16];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int v = 0; v < NV; ++v) {
+      _mm512_store_ps(tmp, acc[r][v]);
+      for (int64_t c = 16 * v; c < std::min<int64_t>(cols, 16 * v + 16); ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], tmp[c - 16 * v]);
+    }
+}
+#endif
+
+using RowsKernel = void (*)(int64_t kc, const float* const* a, const float* pb, int64_t ldb, float* C, int64_t ldc,
+                            int64_t rows, int64_t cols, Update u);
+
+template <int L, RowsKernel K1, RowsKernel K2, RowsKernel K3, RowsKernel K4>
+void gemm_rows_a(int64_t M, int64_t N, int64_t K, const float* A, const int64_t* a_rows, const float* B, int64_t ldb,
+                 float beta, float* C, int64_t ldc) {
+  constexpr int64_t kMaxVectors = 4;
+  const RowsKernel kernels[kMaxVectors] = {K1, K2, K3, K4};
+  const int64_t rows_of[kMaxVectors] = {rows_for<L, 1>(), rows_for<L, 2>(), rows_for<L, 3>(), rows_for<L, 4>()};
+  const int64_t width = kMaxVectors * L;  // columns per column tile
+  const int64_t col_tiles = (N + width - 1) / width;
+  // Tasks: row tiles of the narrowest kernel's rows (a multiple of every kernel's) per column tile.
+  const int64_t R = rows_of[0], row_tiles = (M + R - 1) / R;
+  parallel_for(row_tiles * col_tiles, 1, [&](int64_t t0, int64_t t1) {
+    thread_local std::vector<float> pb;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j0 = (t % col_tiles) * width, nc = std::min(width, N - j0);
+      const int64_t nv = (nc + L - 1) / L, ld = nv * L, rows = rows_of[nv - 1];
+      const int64_t m0 = (t / col_tiles) * R, m1 = std::min(M, m0 + R);
+      // Whole vectors of B are read in place; a partial last one is packed with zeros after it.
+      const bool in_place = nc == ld;
+      if (!in_place && pb.size() < static_cast<size_t>(KC * ld)) pb.resize(KC * ld);
+      for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kc = std::min(KC, K - k0);
+        const float* b = B + k0 * ldb + j0;
+        int64_t b_ld = ldb;
+        if (!in_place) {
+          for (int64_t k = 0; k < kc; ++k) {
+            std::memcpy(pb.data() + k * ld, b + k * ldb, nc * sizeof(float));
+            std::fill(pb.data() + k * ld + nc, pb.data() + (k + 1) * ld, 0.0f);
+          }
+          b = pb.data(), b_ld = ld;
+        }
+        const Update u{1.0f, beta, k0 == 0};
+        for (int64_t r0 = m0; r0 < m1; r0 += rows) {
+          // Rows past M read row m0 again; their sums are dropped.
+          const float* a[24];
+          for (int64_t r = 0; r < rows; ++r) a[r] = A + a_rows[r0 + r < m1 ? r0 + r : m0] + k0;
+          kernels[nv - 1](kc, a, b, b_ld, C + r0 * ldc + j0, ldc, std::min(rows, m1 - r0), nc, u);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 namespace {
@@ -323,6 +441,23 @@ void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc) {
   gemm_for_isa(ta, tb, M, N, K, alpha, A, lda, Rows{B, ldb, nullptr}, beta, C, ldc);
+}
+
+void sgemm_rows_a(int64_t M, int64_t N, int64_t K, const float* A, const int64_t* a_rows, const float* B, int64_t ldb,
+                  float beta, float* C, int64_t ldc) {
+#if defined(__x86_64__)
+  switch (cpu_isa().active) {
+    case CpuIsa::Avx512:
+      return gemm_rows_a<16, rows_kernel_avx512<24, 1>, rows_kernel_avx512<12, 2>, rows_kernel_avx512<8, 3>,
+                         rows_kernel_avx512<6, 4>>(M, N, K, A, a_rows, B, ldb, beta, C, ldc);
+    case CpuIsa::Avx2:
+      return gemm_rows_a<8, rows_kernel_avx2<12, 1>, rows_kernel_avx2<6, 2>, rows_kernel_avx2<4, 3>,
+                         rows_kernel_avx2<3, 4>>(M, N, K, A, a_rows, B, ldb, beta, C, ldc);
+    default: break;
+  }
+#endif
+  gemm_rows_a<4, rows_kernel_generic<12, 1>, rows_kernel_generic<6, 2>, rows_kernel_generic<4, 3>,
+              rows_kernel_generic<3, 4>>(M, N, K, A, a_rows, B, ldb, beta, C, ldc);
 }
 
 void sgemm_rows(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

@@ -3,7 +3,8 @@
 // The model's real geometries (28 -> 13 -> 6 -> 3) with small N and few channels, plus non-square
 // shapes (to catch swapped axes), one conv with more than 16 images and a reduction longer than
 // a GEMM k-block (the weight gradient's fixed split of the images, K = 288 > 256), and one whose
-// stride-1 weight gradient takes several padded grids of images per part.
+// stride-1 weight gradient takes several padded grids of images per part, and output channel
+// counts that fill whole vectors (32) and more than one column tile of the weight gradient (70).
 // Tolerances: the op is linear in each input, so central finite differences are exact up to
 // float32 rounding of the few outputs a perturbed element touches; with eps = 1e-2 that is about
 // 1e-4, so the project's abs 2e-3 + rel 2e-3 leaves margin while a missing or misplaced term is off
@@ -57,6 +58,8 @@ export const harness: OpCase[] = [
   conv2d('conv2d non-square 3x2 kernel stride 2, pads 1 and 1, 5x7 -> 3x4', { N: 2, Ci: 2, Co: 3, H: 5, W: 7, kh: 3, kw: 2, stride: 2, padTop: 1, padLeft: 1, Ho: 3, Wo: 4 }),
   conv2d('conv2d 19 images, K = 288, same 3x3 at 5x5', { N: 19, Ci: 32, Co: 3, H: 5, W: 5, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 5, Wo: 5 }, 24),
   conv2d('conv2d stride 1, non-square 3x2 kernel, pads 2 and 1, 5x7 -> 4x6 (rows and columns of x unused)', { N: 3, Ci: 2, Co: 3, H: 5, W: 7, kh: 3, kw: 2, stride: 1, padTop: 2, padLeft: 1, Ho: 4, Wo: 6 }),
+  conv2d('conv2d 32 output channels (the weight gradient reads whole vectors of them in place)', { N: 3, Ci: 4, Co: 32, H: 6, W: 6, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 6, Wo: 6 }, samples),
+  conv2d('conv2d 70 output channels, 3x3 stride 2 (two column tiles of the weight gradient, one partial)', { N: 2, Ci: 3, Co: 70, H: 5, W: 5, kh: 3, kw: 3, stride: 2, padTop: 0, padLeft: 0, Ho: 2, Wo: 2 }, samples),
   conv2d('conv2d 50 images, same 3x3 at 28x28 (several padded grids per part of the weight gradient)', { N: 50, Ci: 2, Co: 3, H: 28, W: 28, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 28, Wo: 28 }, 24),
 ];
 
