@@ -385,7 +385,10 @@ export class GMN {
       const size = Math.floor((x.shape[2] - k) / 2) + 1;
       const h = L.prelu(L.conv2d(x, p(`${s}.conv.weight`), 2, 0, 0, [size, size]), p(`${s}.conv.slope`));
       const block = L.prelu(L.add(h, L.conv2dSame(h, p(`${s}.block.weight`))), p(`${s}.block.slope`));
-      const shortcut = L.avgPool2d(L.conv2d(x, p(`${s}.shortcut.weight`), 1, 0, 0, [x.shape[2], x.shape[3]]), k, 2);
+      // avgpool(conv1x1(x)) as the equal conv1x1(avgpool(x)): both are linear and act on different
+      // axes, and pooling the fewer input channels, then convolving the pooled pixels, is cheaper.
+      const pooled = L.avgPool2d(x, k, 2);
+      const shortcut = L.conv2d(pooled, p(`${s}.shortcut.weight`), 1, 0, 0, [pooled.shape[2], pooled.shape[3]]);
       x = L.add(block, shortcut);
     });
     return L.reshape(x, [rows, FEATURES]);

@@ -123,7 +123,8 @@ class Emitter {
       const s = `enc.s${i + 1}`;
       const h = this.prelu(this.conv(x, `${s}.conv.weight`, 2, [0, 0, 0, 0]), `${s}.conv.slope`, 4);
       const block = this.prelu(this.g.op('Add', [h, this.convSame(h, `${s}.block.weight`)]), `${s}.block.slope`, 4);
-      const shortcut = this.g.op('AveragePool', [this.conv(x, `${s}.shortcut.weight`, 1, [0, 0, 0, 0])], { kernel_shape: [k, k], strides: [2, 2] });
+      // conv1x1(avgpool(x)), in the native model's order (docs/model.md)
+      const shortcut = this.conv(this.g.op('AveragePool', [x], { kernel_shape: [k, k], strides: [2, 2] }), `${s}.shortcut.weight`, 1, [0, 0, 0, 0]);
       x = this.g.op('Add', [block, shortcut]);
     });
     return this.g.op('Reshape', [x, this.g.ints(`psi_shape_${x}`, [-1, FEATURES])]);
