@@ -8,7 +8,7 @@ import { GMN } from '../src/model/gmn.js';
 import { medianSeconds } from './timing.js';
 import { timeTrainStep } from './train-step.js';
 
-export async function evalThroughput(): Promise<void> {
+export async function evalThroughput(): Promise<{ samplesPerSecond: number; evalMs: number; stepMs: number }> {
   const model = new GMN({}, { device: 'cpu' });
   const rng = new Rng(2);
   const T = model.config.episodeLength;
@@ -27,5 +27,7 @@ export async function evalThroughput(): Promise<void> {
   const imagesPerSecond = model.rows / stepSeconds;
   console.log(`gmn cpu, ${getThreads()} threads: evaluation ${samplesPerSecond.toFixed(0)} importance samples/s (one episode, K = ${K}: ${(evalSeconds * 1e3).toFixed(0)} ms)`);
   console.log(`  training step in the same run: ${(stepSeconds * 1e3).toFixed(0)} ms, ${imagesPerSecond.toFixed(0)} images/s; an importance sample costs ${(imagesPerSecond / samplesPerSecond).toFixed(2)}x a training image`);
+  const result = { samplesPerSecond, evalMs: evalSeconds * 1e3, stepMs: stepSeconds * 1e3 };
   console.log(`  the paper's protocol (1000 episodes x K = 1000 x T = 10, one C_test, one sampling protocol) would take about ${((1000 * 1000 * T) / samplesPerSecond / 3600).toFixed(1)} h here`);
+  return result;
 }

@@ -14,7 +14,8 @@ export function stepFlops(c: GMNConfig): { conv: number; matmul: number; total: 
     let side = 28;
     for (const [ci, co, k, kb] of ENCODER_SECTIONS) {
       const out = Math.floor((side - k) / 2) + 1;
-      conv += train * 2 * R * (co * out * out * ci * k * k + co * out * out * co * kb * kb + co * side * side * ci);
+      // the shortcut's 1x1 conv runs on the pooled input (docs/model.md)
+      conv += train * 2 * R * (co * out * out * ci * k * k + co * out * out * co * kb * kb + co * out * out * ci);
       side = out;
     }
     side = 3;

@@ -77,7 +77,17 @@ print(json.dumps(out))`;
   return new Map(Object.entries(JSON.parse(run.stdout) as Record<string, number>));
 }
 
-export async function gemm(): Promise<void> {
+export interface GemmRow {
+  shape: string;
+  gmn: number;
+  ort: number;
+  torch: number | null;
+  typescript: number | null;
+}
+
+/** GFLOP/s per shape. */
+export async function gemm(): Promise<GemmRow[]> {
+  const rows: GemmRow[] = [];
   const rng = new Rng(1);
   const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.nextFloat() - 1);
   const threads = getThreads();
@@ -104,11 +114,13 @@ export async function gemm(): Promise<void> {
     const t = torch?.get(`${N}x${K}x${M}`);
     const js = flop <= 2 * 256 * 784 * 784 ? await medianSeconds(() => jsLinear(xs, ws, new Float32Array(N * M), N, K, M), 3, 1) : null;
     const rate = (s: number) => (flop / s / 1e9).toFixed(1);
+    rows.push({ shape: `${N}x${K}x${M}`, gmn: flop / ours / 1e9, ort: flop / theirs / 1e9, torch: t ? flop / t / 1e9 : null, typescript: js ? flop / js / 1e9 : null });
     console.log(
       `| ${N} x ${K} x ${M} | ${rate(ours)} | ${rate(theirs)} | ${(theirs / ours).toFixed(2)} | ${t ? rate(t) : '-'} | ${t ? (t / ours).toFixed(2) : '-'} | ${js ? gflops(flop, js).replace(' GFLOP/s', '') : '-'} |`,
     );
     for (const a of [x, w, y]) a.dispose();
   }
+  return rows;
 }
 
 /** The best sgemm rate (FLOP/s) at 5334 x 1024 x 1024 among gmn, onnxruntime-node and torch.mm, measured now. */

@@ -8,7 +8,16 @@ import { GMN } from '../src/model/gmn.js';
 import { exportONNX } from '../src/onnx/export.js';
 import { medianSeconds } from './timing.js';
 
-export async function onnxBench(): Promise<void> {
+export interface OnnxRow {
+  graph: string;
+  batch: number;
+  gmnMs: number;
+  ortDefaultMs: number;
+  ortSameThreadsMs: number;
+}
+
+export async function onnxBench(): Promise<OnnxRow[]> {
+  const rows: OnnxRow[] = [];
   const model = new GMN({}, { device: 'cpu', seed: 1 });
   const rng = new Rng(3);
   const Z = model.config.latent, k = 5;
@@ -31,6 +40,7 @@ export async function onnxBench(): Promise<void> {
     const feeds = { images: new ort.Tensor('float32', x, [n, 1, 28, 28]) };
     const d = await medianSeconds(() => encoder.default.run(feeds).then(() => undefined), 5, 1);
     const s = await medianSeconds(() => encoder.same.run(feeds).then(() => undefined), 5, 1);
+    rows.push({ graph: 'encoder', batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
     console.log(`| encoder | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }
   const support = images(k);
@@ -46,7 +56,9 @@ export async function onnxBench(): Promise<void> {
     const feeds = { support: new ort.Tensor('float32', support, [k, 1, 28, 28]), noise: new ort.Tensor('float32', noise, [n, Z]) };
     const d = await medianSeconds(() => sampler.default.run(feeds).then(() => undefined), 5, 1);
     const s = await medianSeconds(() => sampler.same.run(feeds).then(() => undefined), 5, 1);
+    rows.push({ graph: `sampler, k = ${k}`, batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
     console.log(`| sampler, k = ${k} | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }
   model.dispose();
+  return rows;
 }

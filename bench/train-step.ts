@@ -30,7 +30,17 @@ export async function timeTrainStep(model: GMN, rng: Rng, repeats = 5): Promise<
   }
 }
 
-export async function trainStep(): Promise<void> {
+export interface TrainStepResult {
+  threads: number;
+  stepMs: number;
+  imagesPerSecond: number;
+  gflopPerStep: number;
+  peakRssMB: number;
+  floor: { ms: number; gflops: number; by: string };
+  pytorch: { ms: number; threads: number } | { skipped: string };
+}
+
+export async function trainStep(): Promise<TrainStepResult> {
   const model = new GMN({}, { device: 'cpu' });
   const rng = new Rng(1);
   const seconds = await timeTrainStep(model, rng);
@@ -39,7 +49,8 @@ export async function trainStep(): Promise<void> {
     `${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
   model.dispose();
   // The process's peak resident memory so far: the model, its activations and gradients, Adam's state.
-  console.log(`  peak resident memory of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  console.log(`  peak resident memory of this process: ${peakRssMB.toFixed(0)} MB`);
 
   // The floor: the step's FLOPs at the best sgemm rate found on this machine now.
   const best = await bestSgemm(getThreads());
@@ -47,6 +58,15 @@ export async function trainStep(): Promise<void> {
   console.log(
     `  floor: ${(floor * 1e3).toFixed(0)} ms (the step's FLOPs at ${(best.rate / 1e9).toFixed(1)} GFLOP/s, the best sgemm here: ${best.by} at 5334x1024x1024); the step takes ${(seconds / floor).toFixed(2)}x its floor`,
   );
+  const result = (pytorch: TrainStepResult['pytorch']): TrainStepResult => ({
+    threads: getThreads(),
+    stepMs: seconds * 1e3,
+    imagesPerSecond: model.rows / seconds,
+    gflopPerStep: flops.total / 1e9,
+    peakRssMB,
+    floor: { ms: floor * 1e3, gflops: best.rate / 1e9, by: best.by },
+    pytorch,
+  });
 
   const reference = path.join(import.meta.dirname, 'reference', 'gmn_reference.py');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gmn-bench-'));
@@ -55,16 +75,18 @@ export async function trainStep(): Promise<void> {
   const python = findTorchPython();
   if (!python) {
     console.log('  PyTorch reference: skipped (no python3 with torch found; set GMN_PYTHON to one)');
-    return;
+    return result({ skipped: 'no python3 with torch found' });
   }
   const r = spawnSync(python, [reference, 'step-time', '--config', config, '--steps', '5'], {
     encoding: 'utf8',
     env: { ...process.env, OPENBLAS_NUM_THREADS: '1', GMN_THREADS: String(getThreads()) },
   });
   if (r.error || r.status !== 0) {
-    console.log(`  PyTorch reference: skipped (${r.error?.message ?? (r.stderr.trim().split('\n').pop() || `exit ${r.status}`)})`);
-    return;
+    const why = r.error?.message ?? (r.stderr.trim().split('\n').pop() || `exit ${r.status}`);
+    console.log(`  PyTorch reference: skipped (${why})`);
+    return result({ skipped: why });
   }
   const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; threads: number };
   console.log(`  PyTorch ${ref.threads} threads (float32, same model): ${ref.ms_per_step.toFixed(0)} ms per step; gmn is ${(ref.ms_per_step / (seconds * 1e3)).toFixed(2)}x as fast`);
+  return result({ ms: ref.ms_per_step, threads: ref.threads });
 }
