@@ -9,32 +9,62 @@ namespace gmn::cpu {
 
 namespace {
 
-// prelu at x, its derivative times dy, and x's factor in the slope gradient (x where x <= 0, else 0).
-inline float activation(float x, float a) { return x > 0.0f ? x : a * x; }
-inline float input_grad(float x, float dy, float a) { return x > 0.0f ? dy : a * dy; }
+// prelu at x, its derivative times dy, and x's factor in the slope gradient (x where x <= 0, else 0),
+// for one value or 8 (a GCC vector: vectorised for any instruction set, where a scalar select
+// around a product is not, as the product could trap). Same bits either way.
+typedef float Floats8 __attribute__((vector_size(32)));
+// Only file-local inlined helpers return Floats8: GCC's ABI warning for 32-byte vectors without
+// AVX does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+template <typename T>
+inline T activation(const T& x, const T& a) {
+  return x > 0.0f ? x : a * x;
+}
+template <typename T>
+inline T input_grad(const T& x, const T& dy, const T& a) {
+  return x > 0.0f ? dy : a * dy;
+}
 inline float negative_part(float x) { return x > 0.0f ? 0.0f : x; }
+
+inline Floats8 load8(const float* p) {
+  Floats8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, const Floats8& v) { std::memcpy(p, &v, sizeof v); }
+
+// Which width a map_row body works at: one value, or eight.
+struct One {};
+struct Eight {};
+inline float at(const float* p, int64_t i, One) { return p[i]; }
+inline Floats8 at(const float* p, int64_t i, Eight) { return load8(p + i); }
+inline float splat(float a, One) { return a; }
+inline Floats8 splat(float a, Eight) { return Floats8{} + a; }
+
+// out[i] (+)= f(i, width) for i < n, eight at a time, then one at a time for the tail.
+template <typename F>
+inline void map_row(float* __restrict out, int64_t n, bool accumulate, F f) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const Floats8 v = f(i, Eight{});
+    store8(out + i, accumulate ? load8(out + i) + v : v);
+  }
+  for (; i < n; ++i) out[i] = accumulate ? out[i] + f(i, One{}) : f(i, One{});
+}
 
 // One row of `n` values of channel slope a: its input gradient, and its slope gradient (the sum of
 // dy * x where x <= 0) in 8 double lanes (a GCC vector: vectorised for any instruction set, same
 // lanes everywhere) combined in lane order, so the same bits whatever the thread count.
-typedef float Floats8 __attribute__((vector_size(32)));
 typedef double Doubles8 __attribute__((vector_size(64)));
 
 double prelu_row(const float* __restrict x, const float* __restrict dy, float* __restrict dx, float a, int64_t n,
                  bool accumulate, bool slope) {
-  if (dx) {
-    if (accumulate)
-      for (int64_t i = 0; i < n; ++i) dx[i] += input_grad(x[i], dy[i], a);
-    else
-      for (int64_t i = 0; i < n; ++i) dx[i] = input_grad(x[i], dy[i], a);
-  }
+  if (dx) map_row(dx, n, accumulate, [&](int64_t i, auto like) { return input_grad(at(x, i, like), at(dy, i, like), splat(a, like)); });
   if (!slope) return 0.0;
   Doubles8 lanes = {};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    Floats8 xv, gv;
-    std::memcpy(&xv, x + i, sizeof xv);
-    std::memcpy(&gv, dy + i, sizeof gv);
+    const Floats8 xv = load8(x + i), gv = load8(dy + i);
     const Floats8 negative = xv > 0.0f ? Floats8{} : xv;
     lanes += __builtin_convertvector(gv, Doubles8) * __builtin_convertvector(negative, Doubles8);
   }
@@ -50,9 +80,8 @@ void prelu_forward(const float* x, const float* alpha, float* y, int64_t outer, 
   if (inner == 1) {  // channels last (a linear layer's features): vectorise across the channels
     parallel_for(outer, row_grain(C), [&](int64_t o0, int64_t o1) {
       for (int64_t o = o0; o < o1; ++o) {
-        const float* __restrict xo = x + o * C;
-        float* __restrict yo = y + o * C;
-        for (int64_t c = 0; c < C; ++c) yo[c] = activation(xo[c], alpha[c]);
+        const float* xo = x + o * C;
+        map_row(y + o * C, C, false, [&](int64_t c, auto like) { return activation(at(xo, c, like), at(alpha, c, like)); });
       }
     });
     return;
@@ -61,9 +90,8 @@ void prelu_forward(const float* x, const float* alpha, float* y, int64_t outer, 
   parallel_for(rows, row_grain(inner), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float a = alpha[r % C];
-      const float* __restrict xr = x + r * inner;
-      float* __restrict yr = y + r * inner;
-      for (int64_t i = 0; i < inner; ++i) yr[i] = activation(xr[i], a);
+      const float* xr = x + r * inner;
+      map_row(y + r * inner, inner, false, [&](int64_t i, auto like) { return activation(at(xr, i, like), splat(a, like)); });
     }
   });
 }
@@ -84,13 +112,9 @@ void prelu_backward(const float* x, const float* alpha, const float* dy, float* 
           // Channels last (a linear layer's features): vectorise across the channels instead.
           const float* __restrict xo = x + base;
           const float* __restrict go = dy + base;
-          if (dx) {
-            float* __restrict d = dx + base;
-            if (accumulate)
-              for (int64_t c = 0; c < C; ++c) d[c] += input_grad(xo[c], go[c], alpha[c]);
-            else
-              for (int64_t c = 0; c < C; ++c) d[c] = input_grad(xo[c], go[c], alpha[c]);
-          }
+          if (dx)
+            map_row(dx + base, C, accumulate,
+                    [&](int64_t c, auto like) { return input_grad(at(xo, c, like), at(go, c, like), at(alpha, c, like)); });
           if (p)
             for (int64_t c = 0; c < C; ++c) p[c] += double(go[c]) * double(negative_part(xo[c]));
           continue;
