@@ -1,4 +1,8 @@
+#!/usr/bin/env node
 // Builds the native addon (run by `npm install` and `npm run build`).
+//   at install, a prebuilt addon for this platform (prebuilds/, packed by scripts/prebuild.mjs)
+//                  that loads here -> no build, unless asked to build from source: GMN_BUILD_FROM_SOURCE=1,
+//                  `npm install --build-from-source`, or any of the GMN_CUDA, GMN_NATIVE options
 //   cmake on PATH  -> cmake-js: CPU backend, plus CUDA when nvcc is found
 //   no cmake       -> node-gyp with binding.gyp: CPU backend only
 // GMN_CUDA=0 forces a CPU-only build; GMN_CUDA=1 fails unless the CUDA backend can be built.
@@ -7,7 +11,7 @@
 // alone): the CUDA kernels compiled by the host compiler against native/emulation, which runs the
 // CUDA execution model on the CPU. Load it with GMN_ADDON=build-emulation/Release/gmn.node.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +47,35 @@ function run(command, args) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
   if (result.error) fail(`could not run ${command}: ${result.error.message}`);
   if (result.status !== 0) fail(`the addon build failed (${path.basename(command)} exited with ${result.status}); see the output above`);
+}
+
+/** A prebuilt addon of prebuilds/<platform>-<arch>/ that loads in a fresh Node.js, or null. */
+function loadablePrebuilt() {
+  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  let files;
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.node'));
+  } catch {
+    return null;
+  }
+  for (const f of files) {
+    const file = path.join(dir, f);
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { stdio: 'ignore' });
+    if (r.status === 0) return file;
+  }
+  return null;
+}
+
+const askedForSource =
+  ['1', 'true', 'yes'].includes((process.env.GMN_BUILD_FROM_SOURCE ?? '').toLowerCase()) ||
+  process.env.npm_config_build_from_source === 'true' ||
+  ['GMN_CUDA', 'GMN_NATIVE', 'GMN_CUDA_EMULATION'].some((v) => (process.env[v] ?? '') !== '');
+if (process.env.npm_lifecycle_event === 'install' && !askedForSource) {
+  const prebuilt = loadablePrebuilt();
+  if (prebuilt) {
+    console.log(`gmn: using the prebuilt addon ${path.relative(root, prebuilt)} (GMN_BUILD_FROM_SOURCE=1 builds from source)`);
+    process.exit(0);
+  }
 }
 
 const cuda = flag('GMN_CUDA');

@@ -1,10 +1,12 @@
 // The package as a user gets it: `npm pack`, then an install of the tarball into a new project,
-// which builds the addon; then the CLI, the ESM API, its types, and a two-step training run there.
+// which on linux-x64 uses the packed prebuilt addon with no compiler on PATH (elsewhere it builds
+// the addon); then the CLI, the ESM API, its types, a two-step training run there, and a build
+// from source when asked.
 import test from 'ava';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 import { GMN_DATA, tempDir } from './helpers/data.js';
 
@@ -14,6 +16,24 @@ const require = createRequire(import.meta.url);
 function run(command: string, args: string[], options: SpawnSyncOptions = {}) {
   const r = spawnSync(command, args, { encoding: 'utf8', ...options, env: { ...process.env, ...options.env } });
   return { code: r.status, out: String(r.stdout ?? ''), err: String(r.stderr ?? ''), error: r.error };
+}
+
+const prebuiltHere = process.platform === 'linux' && process.arch === 'x64';
+
+/** A PATH with every command of this one except the compilers and build tools. */
+function pathWithoutCompilers(dir: string): string {
+  const hidden = /^(cc|c\+\+|g\+\+|gcc|clang|clang\+\+|cmake|make|nvcc|node-gyp|x86_64-linux-gnu-.*)$/;
+  mkdirSync(dir);
+  for (const d of (process.env.PATH ?? '').split(delimiter)) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const name of names) if (!hidden.test(name) && !existsSync(join(dir, name))) symlinkSync(join(d, name), join(dir, name));
+  }
+  return dir;
 }
 
 test('npm pack holds what a user needs; installed into a new project, the CLI, the API, its types and training work', async (t) => {
@@ -27,18 +47,23 @@ test('npm pack holds what a user needs; installed into a new project, the CLI, t
     t.true(files.includes(want), `the tarball holds ${want}`);
   }
   if (existsSync(join(root, 'models', 'default.safetensors'))) t.true(files.includes('models/default.safetensors'), 'the default model ships');
+  if (prebuiltHere) t.true(files.includes('prebuilds/linux-x64/gmn.glibc.node'), 'the prebuilt linux-x64 addon ships');
   for (const f of files) t.false(/^(test|bench|docs|\.ci)\/|\.map$/.test(f), `the tarball leaves out ${f}`);
 
   // A new project; dependencies from npm's cache where it has them (the network only for what it lacks).
   const app = join(dir, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
-  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: app, env: { GMN_CUDA: '0' } });
+  // Where a prebuilt addon ships, no compiler may be needed: none is on PATH. Elsewhere it builds.
+  const installEnv = prebuiltHere ? { PATH: pathWithoutCompilers(join(dir, 'bin')) } : { GMN_CUDA: '0' };
+  const install = run('npm', ['install', '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: app, env: installEnv });
   t.is(install.code, 0, `npm install of the tarball failed:\n${install.out}\n${install.err}`);
+  if (prebuiltHere) t.regex(install.out + install.err, /using the prebuilt addon prebuilds\/linux-x64\/gmn\.glibc\.node/);
 
   const doctor = run('npx', ['gmn', 'doctor'], { cwd: app });
   t.is(doctor.code, 0, doctor.err);
   t.regex(doctor.out, /CPU/);
+  t.regex(doctor.out, prebuiltHere ? /addon: prebuilt/ : /addon: built here/);
   t.is(run('npx', ['gmn', '--help'], { cwd: app }).code, 0);
 
   writeFileSync(
@@ -66,6 +91,15 @@ export const used = [GMN, trainGMN, options, rows];
   const tsc = require.resolve('typescript/bin/tsc');
   const types = run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', 'check.ts'], { cwd: app });
   t.is(types.code, 0, `the types do not compile:\n${types.out}${types.err}`);
+
+  if (prebuiltHere) {
+    // Asked to, the install builds from source instead (here CPU-only, to keep the test short).
+    const rebuild = run('npm', ['rebuild', 'gmn', '--foreground-scripts'], { cwd: app, env: { GMN_BUILD_FROM_SOURCE: '1', GMN_CUDA: '0' } });
+    t.is(rebuild.code, 0, `npm rebuild gmn from source failed:\n${rebuild.out}\n${rebuild.err}`);
+    const built = run('npx', ['gmn', 'doctor'], { cwd: app });
+    t.regex(built.out, /addon: built here .*build[/\\]Release[/\\]gmn\.node/);
+    t.regex(built.out, /CUDA: not compiled in|CUDA: .*GMN_CUDA=0/);
+  }
 
   if (!GMN_DATA) {
     t.log('two-step trainGMN skipped: GMN_DATA is not set');

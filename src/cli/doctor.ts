@@ -1,5 +1,7 @@
 // `gmn doctor`: which backends this build has, and why CUDA is or is not usable.
-import { loadBinding, type CudaBackendInfo } from '../native/binding.js';
+import path from 'node:path';
+
+import { addonFile, loadBinding, type CudaBackendInfo } from '../native/binding.js';
 import { parseFlags } from './flags.js';
 
 function version(v: number | undefined): string {
@@ -25,7 +27,8 @@ export function describeCuda(cuda: CudaBackendInfo): string[] {
 
 export const doctorUsage = `usage: gmn doctor [--json]
 
-Says which backends this build of the addon has, whether each is usable here, and why not.
+Says which addon file is loaded (prebuilt, or built here), which backends it has, whether each is
+usable here, and why not.
 
   --json                  the same as JSON
 `;
@@ -38,10 +41,13 @@ export function doctor(args: string[]): number {
   }
   const [cpu, cuda] = loadBinding().backends();
   if (values.json) {
-    console.log(JSON.stringify({ node: process.version, backends: [cpu, cuda] }, null, 2));
+    console.log(JSON.stringify({ node: process.version, addon: addonFile(), backends: [cpu, cuda] }, null, 2));
     return 0;
   }
   console.log(`node ${process.version} on ${process.platform}-${process.arch}`);
+  const file = addonFile() ?? '';
+  const prebuilt = file.split(path.sep).includes('prebuilds');
+  console.log(`addon: ${prebuilt ? 'prebuilt' : 'built here'} (${file})`);
   console.log(`CPU: usable, ${cpu.threads} threads, ${cpu.isa} kernels (this CPU runs ${cpu.isas.join(', ')})`);
   if (cpu.isaNote) console.log(`  note: ${cpu.isaNote}`);
   for (const line of describeCuda(cuda)) console.log(line);

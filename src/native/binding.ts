@@ -72,6 +72,16 @@ export interface NativeBinding
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let cached: NativeBinding | undefined;
 
+let loadedFrom: string | undefined;
+
+/**
+ * The file the addon was loaded from (after loadBinding): build/Release/gmn.node when built from
+ * source, prebuilds/<platform>-<arch>/... when prebuilt, or GMN_ADDON's file.
+ */
+export function addonFile(): string | undefined {
+  return loadedFrom;
+}
+
 /** Loads the addon once; throws one Error listing the likely causes and fixes when it cannot. */
 export function loadBinding(): NativeBinding {
   if (cached) return cached;
@@ -79,8 +89,10 @@ export function loadBinding(): NativeBinding {
   try {
     // GMN_ADDON names another build of the addon (the tests load the CUDA emulation build so).
     const override = process.env.GMN_ADDON;
-    if (override) cached = require(path.resolve(override)) as NativeBinding;
-    else cached = (require('node-gyp-build') as (dir: string) => unknown)(packageRoot) as NativeBinding;
+    const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    const file = override ? path.resolve(override) : gypBuild.resolve(packageRoot);
+    cached = require(file) as NativeBinding;
+    loadedFrom = file;
   } catch (err) {
     const cause = err instanceof Error ? err.message : String(err);
     throw new Error(
