@@ -2,7 +2,8 @@
 // back; backward() replays those records in reverse. The first backward op to reach a value's
 // gradient overwrites it (no zero-fill, no read of zeros) and later ones add to it, so a value used
 // twice gets both contributions; a recorded op whose output gradient nothing wrote (it is zero) is
-// skipped. Everything the tape created is freed by dispose().
+// skipped, and a gradient passed on unchanged (an add's) may be adopted instead of copied.
+// Everything the tape created is freed by dispose().
 import type { DeviceName, NativeBinding, NativeTensor } from './native/binding.js';
 
 export class Var {
@@ -37,6 +38,18 @@ export class Var {
 
   set gradWritten(written: boolean) {
     this.root.written = written;
+  }
+
+  /**
+   * Makes `grad` (another variable's gradient, of this shape) this variable's gradient, already
+   * written, when this one has none yet and is not a view: a gradient passed on unchanged needs no
+   * copy. Whether it did.
+   */
+  adoptGrad(grad: NativeTensor): boolean {
+    if (!this.requiresGrad || this.base || this.gradTensor || this.written) return false;
+    this.gradTensor = grad;
+    this.written = true;
+    return true;
   }
 
   /** The gradient buffer, created on first use (its contents unspecified until written); null when no gradient is wanted. */

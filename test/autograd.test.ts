@@ -61,3 +61,20 @@ test('an op with one written and one fresh gradient target adds to both, the fre
   t.deepEqual(await read(h.grad), [4]); // w^2
   tape.dispose();
 });
+
+test("add passes its output gradient on to its first input without a copy, and later contributions add to it", async (t) => {
+  const { tape, L, param } = setup();
+  const w1 = param([2], [1, 1]);
+  const w2 = param([3], [1, 1]);
+  const x = tape.constant(Float32Array.from([5]), [1, 1]);
+  const a = L.linear(x, w1.v, null);
+  const c = L.linear(x, w2.v, null);
+  // out = (a + c) + a: the outer add's first input (a + c) takes out's gradient buffer; then the
+  // inner add's first input a takes it again, after a already got the outer add's copy.
+  const out = L.add(L.add(a, c), a);
+  tape.seed(out);
+  await tape.backward();
+  t.deepEqual(await read(w1.grad), [10]); // d out / d a = 2, times x
+  t.deepEqual(await read(w2.grad), [5]);
+  tape.dispose();
+});

@@ -38,10 +38,13 @@ inline Taps transpose(const Taps& t, int64_t inputs) {
 }
 
 // y[p, i, j] = (accumulate ? y : 0) + sum over row taps (u, wu) of i: wu * sum over column taps (v, wv) of j: wv * x[p, u, v]
-// In two passes per plane: the column sums of every input row first (tmp[u, j]), then the rows,
-// whose inner loop runs over contiguous j. The sums happen in the same order as written above.
+// In two passes over batches of planes (about 256 input rows a batch): the column sums of every input row first,
+// then the rows. The column pass runs on the batch transposed (xt[v][g, u]: plane g's column v as
+// one stretch of a row) so that it, like the row pass, is a vectorised sum of whole rows; the sums
+// happen in the same order as written above.
 inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows, const Taps& cols,
               bool accumulate) {
+  const int64_t batch = std::max<int64_t>(1, 256 / H);
   const int64_t Ho = rows.outputs(), Wo = cols.outputs();
   // Raw pointers to the tables: stores into float buffers could otherwise alias them for the compiler.
   const int64_t* __restrict cb = cols.begin.data();
@@ -52,31 +55,43 @@ inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_
   const float* __restrict rw = rows.weight.data();
   parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> buffer;  // kept between calls: no allocation per call
-    buffer.resize(static_cast<size_t>(H * Wo + Wo));
-    float* __restrict tmp = buffer.data();
+    const int64_t span = batch * H;          // a row of the transposed batch
+    buffer.resize(static_cast<size_t>(W * span + Wo * span + H * Wo + Wo));
+    float* __restrict xt = buffer.data();    // [W][g, u]
+    float* __restrict tt = xt + W * span;    // [Wo][g, u]: the column sums, transposed
+    float* __restrict tmp = tt + Wo * span;  // [H][Wo]: one plane's column sums
     float* __restrict acc = tmp + H * Wo;
-    for (int64_t p = p0; p < p1; ++p) {
-      const float* __restrict xp = x + p * H * W;
-      float* __restrict yp = y + p * Ho * Wo;
-      for (int64_t u = 0; u < H; ++u) {
-        const float* __restrict xr = xp + u * W;
-        float* __restrict tr = tmp + u * Wo;
-        for (int64_t j = 0; j < Wo; ++j) {
-          float t = 0.0f;
-          for (int64_t c = cb[j]; c < cb[j + 1]; ++c) t += cw[c] * xr[ci[c]];
-          tr[j] = t;
+    for (int64_t b0 = p0; b0 < p1; b0 += batch) {
+      const int64_t G = std::min(batch, p1 - b0), n = G * H;
+      for (int64_t g = 0; g < G; ++g)
+        for (int64_t u = 0; u < H; ++u) {
+          const float* __restrict xr = x + ((b0 + g) * H + u) * W;
+          for (int64_t v = 0; v < W; ++v) xt[v * span + g * H + u] = xr[v];
+        }
+      for (int64_t j = 0; j < Wo; ++j) {
+        float* __restrict t = tt + j * span;
+        for (int64_t e = 0; e < n; ++e) t[e] = 0.0f;
+        for (int64_t c = cb[j]; c < cb[j + 1]; ++c) {
+          const float w = cw[c];
+          const float* __restrict src = xt + ci[c] * span;
+          for (int64_t e = 0; e < n; ++e) t[e] += w * src[e];
         }
       }
-      for (int64_t i = 0; i < Ho; ++i) {
-        for (int64_t j = 0; j < Wo; ++j) acc[j] = 0.0f;
-        for (int64_t r = rb[i]; r < rb[i + 1]; ++r) {
-          const float w = rw[r];
-          const float* __restrict t = tmp + ri[r] * Wo;
-          for (int64_t j = 0; j < Wo; ++j) acc[j] += w * t[j];
+      for (int64_t g = 0; g < G; ++g) {
+        for (int64_t u = 0; u < H; ++u)
+          for (int64_t j = 0; j < Wo; ++j) tmp[u * Wo + j] = tt[j * span + g * H + u];
+        float* __restrict yp = y + (b0 + g) * Ho * Wo;
+        for (int64_t i = 0; i < Ho; ++i) {
+          for (int64_t j = 0; j < Wo; ++j) acc[j] = 0.0f;
+          for (int64_t r = rb[i]; r < rb[i + 1]; ++r) {
+            const float w = rw[r];
+            const float* __restrict t = tmp + ri[r] * Wo;
+            for (int64_t j = 0; j < Wo; ++j) acc[j] += w * t[j];
+          }
+          float* __restrict out = yp + i * Wo;
+          if (accumulate) for (int64_t j = 0; j < Wo; ++j) out[j] += acc[j];
+          else for (int64_t j = 0; j < Wo; ++j) out[j] = acc[j];
         }
-        float* __restrict out = yp + i * Wo;
-        if (accumulate) for (int64_t j = 0; j < Wo; ++j) out[j] += acc[j];
-        else for (int64_t j = 0; j < Wo; ++j) out[j] = acc[j];
       }
     }
   });

@@ -92,7 +92,10 @@ export class Layers {
     const y = this.out(a.shape, [a, c]);
     this.run(this.b.addForward(a.value, c.value, y.value));
     this.tape.record(y, () => {
-      for (const v of [a, c]) {
+      // The first input's gradient may be y's own buffer (nothing reads y's gradient after this
+      // step, and the copy for the second input is queued first); one input twice gets copies.
+      const shared = a.root !== c.root && a.adoptGrad(y.grad()!);
+      for (const v of shared ? [c] : [a, c]) {
         const g = v.grad();
         if (g) this.run(this.b.addScaled(y.grad()!, 1, g, this.tape.accumulateInto([v])));
       }
