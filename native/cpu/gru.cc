@@ -1,28 +1,81 @@
 // The authors' GRU cell with a PReLU candidate, built from the dense kernels (sgemm through linear,
-// prelu, concat) plus elementwise gating loops over rows.
+// prelu) plus elementwise gating passes over rows, each fused as far as its inputs allow.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
 #include "../kernels/linear.h"
+#include "vec8.h"
 
 namespace gmn::cpu {
 
 namespace {
 
-inline float sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+// e^z to within a few ulp in plain arithmetic the compiler vectorises (std::exp is a call per
+// value, most of the gating pass), for one value or 8 (vec8.h): z = n ln 2 + r with |r| <= ln 2 / 2
+// (n rounded to nearest by the 1.5 * 2^23 trick), e^r by Cephes' degree-6 polynomial, 2^n through
+// the exponent bits. The argument is clamped to [-87, 88], inside float's range.
+inline float clamp_exp_arg(float z) { return std::min(88.0f, std::max(-87.0f, z)); }
+inline Floats8 clamp_exp_arg(const Floats8& z) {
+  const Floats8 lo = Floats8{} - 87.0f, hi = Floats8{} + 88.0f;
+  const Floats8 above = z < lo ? lo : z;
+  return above > hi ? hi : above;
+}
+inline float pow2(float n) {
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+inline Floats8 pow2(const Floats8& n) {
+  const Ints8 bits = (__builtin_convertvector(n, Ints8) + 127) << 23;
+  Floats8 f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+template <typename T>
+inline T exp_poly(const T& arg) {
+  const T z = clamp_exp_arg(arg);
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  const T n = (z * 1.44269504088896341f + kRound) - kRound;
+  const T r = (z - n * 0.693359375f) - n * -2.12194440e-4f;
+  T p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  return (p * r * r + r + 1.0f) * pow2(n);
+}
 
-// total = [x, h] into `total`, or gated = [x, r*h] when r (the gates' first half, row stride 2H) is given.
+template <typename T>
+inline T sigmoid(const T& z) {
+  return 1.0f / (1.0f + exp_poly(-z));
+}
+
+// A buffer of the calling thread, kept between calls (no allocation or zero-fill per call).
+float* scratch(std::vector<float>& buf, int64_t n) {
+  if (buf.size() < static_cast<size_t>(n)) buf.resize(static_cast<size_t>(n));
+  return buf.data();
+}
+
+// total[n] = [x[n], h[n]], or [x[n], r[n] * h[n]] when r (the gates' first half, row stride 2H) is given.
 void gru_input(const float* x, const float* h, const float* gates, float* total, int64_t N, int64_t I, int64_t H) {
-  const float* parts[2] = {x, h};
-  const int64_t widths[2] = {I, H};
-  concat_forward(parts, widths, 2, total, N);
-  if (!gates) return;
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n)
-      for (int64_t j = 0; j < H; ++j) total[n * (I + H) + I + j] *= gates[n * 2 * H + j];
+    for (int64_t n = n0; n < n1; ++n) {
+      float* __restrict t = total + n * (I + H);
+      const float* __restrict hn = h + n * H;
+      std::memcpy(t, x + n * I, I * sizeof(float));
+      if (gates) {
+        const float* __restrict r = gates + n * 2 * H;
+        for (int64_t j = 0; j < H; ++j) t[I + j] = r[j] * hn[j];
+      } else {
+        std::memcpy(t + I, hn, H * sizeof(float));
+      }
+    }
   });
 }
 
@@ -34,21 +87,30 @@ void gru_forward(const float* x, const float* h, const float* w_gates, const flo
   float* gates = saved;
   float* a = saved + N * 2 * H;
   float* c = a + N * H;
-  std::vector<float> input(N * K);
-  gru_input(x, h, nullptr, input.data(), N, I, H);
-  linear_forward(cpu_linear, input.data(), w_gates, b_gates, gates, N, K, 2 * H);
+  thread_local std::vector<float> input_buf;
+  float* input = scratch(input_buf, N * K);
+  gru_input(x, h, nullptr, input, N, I, H);
+  linear_forward(cpu_linear, input, w_gates, b_gates, gates, N, K, 2 * H);
+  // The gates' sigmoid and the candidate's input [x, r*h] in one pass.
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
-    for (int64_t i = n0 * 2 * H; i < n1 * 2 * H; ++i) gates[i] = sigmoid(gates[i]);
+    for (int64_t n = n0; n < n1; ++n) {
+      float* g = gates + n * 2 * H;
+      map_row(g, 2 * H, false, [&](int64_t j, auto width) { return sigmoid(at(g, j, width)); });
+      const float* __restrict hn = h + n * H;
+      float* __restrict t = input + n * K + I;  // x is already in place from the gates' input
+      for (int64_t j = 0; j < H; ++j) t[j] = g[j] * hn[j];
+    }
   });
-  gru_input(x, h, gates, input.data(), N, I, H);
-  linear_forward(cpu_linear, input.data(), w_cand, b_cand, a, N, K, H);
+  linear_forward(cpu_linear, input, w_cand, b_cand, a, N, K, H);
   prelu_forward(a, slope, c, N, H, 1);
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n)
-      for (int64_t j = 0; j < H; ++j) {
-        const float u = gates[n * 2 * H + H + j];
-        out[n * H + j] = u * h[n * H + j] + (1.0f - u) * c[n * H + j];
-      }
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* __restrict u = gates + n * 2 * H + H;
+      const float* __restrict hn = h + n * H;
+      const float* __restrict cn = c + n * H;
+      float* __restrict o = out + n * H;
+      for (int64_t j = 0; j < H; ++j) o[j] = u[j] * hn[j] + (1.0f - u[j]) * cn[j];
+    }
   });
 }
 
@@ -60,7 +122,13 @@ void gru_backward(const float* x, const float* h, const float* w_gates, const fl
   const float* a = saved + N * 2 * H;
   const float* c = a + N * H;
   // dgates: gradient of the gates' pre-activations; dinput, dgated: of [x, h] and [x, r*h].
-  std::vector<float> dgates(N * 2 * H), dc(N * H), da(N * H), input(N * K), dinput(N * K), dgated(N * K);
+  thread_local std::vector<float> buf;
+  float* dgates = scratch(buf, N * 2 * H + 2 * N * H + 3 * N * K);
+  float* dc = dgates + N * 2 * H;
+  float* da = dc + N * H;
+  float* input = da + N * H;
+  float* dinput = input + N * K;
+  float* dgated = dinput + N * K;
 
   // out = u*h + (1-u)*c: the update gate's part of dgates, and dc.
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
@@ -72,13 +140,21 @@ void gru_backward(const float* x, const float* h, const float* w_gates, const fl
         dc[k] = dout[k] * (1.0f - u);
       }
   });
-  prelu_backward(a, slope, dc.data(), da.data(), nullptr, N, H, 1, false);
-  if (dslope) prelu_backward(a, slope, dc.data(), nullptr, dslope, N, H, 1, accumulate);
+  // da is written, dslope written or added to: with one pass for both, a slope gradient that adds
+  // goes through a buffer of H values.
+  if (!dslope || !accumulate) {
+    prelu_backward(a, slope, dc, da, dslope, N, H, 1, false);
+  } else {
+    thread_local std::vector<float> slope_grad;
+    float* s = scratch(slope_grad, H);
+    prelu_backward(a, slope, dc, da, s, N, H, 1, false);
+    for (int64_t j = 0; j < H; ++j) dslope[j] += s[j];
+  }
 
   // a = gated w_cand^T + b_cand
-  gru_input(x, h, gates, input.data(), N, I, H);
-  linear_backward(cpu_linear, input.data(), w_cand, da.data(), dgated.data(), nullptr, nullptr, N, K, H, false);
-  linear_backward(cpu_linear, input.data(), w_cand, da.data(), nullptr, dw_cand, db_cand, N, K, H, accumulate);
+  gru_input(x, h, gates, input, N, I, H);
+  linear_backward(cpu_linear, input, w_cand, da, dgated, nullptr, nullptr, N, K, H, false);
+  linear_backward(cpu_linear, input, w_cand, da, nullptr, dw_cand, db_cand, N, K, H, accumulate);
 
   // gated = [x, r*h]: the reset gate's part of dgates.
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
@@ -90,15 +166,15 @@ void gru_backward(const float* x, const float* h, const float* w_gates, const fl
   });
 
   // gates = sigmoid([x, h] w_gates^T + b_gates)
-  gru_input(x, h, nullptr, input.data(), N, I, H);
-  linear_backward(cpu_linear, input.data(), w_gates, dgates.data(), dinput.data(), nullptr, nullptr, N, K, 2 * H, false);
-  linear_backward(cpu_linear, input.data(), w_gates, dgates.data(), nullptr, dw_gates, db_gates, N, K, 2 * H, accumulate);
+  gru_input(x, h, nullptr, input, N, I, H);
+  linear_backward(cpu_linear, input, w_gates, dgates, dinput, nullptr, nullptr, N, K, 2 * H, false);
+  linear_backward(cpu_linear, input, w_gates, dgates, nullptr, dw_gates, db_gates, N, K, 2 * H, accumulate);
 
   // x and h reach the output through [x, h], through [x, r*h], and h directly through u*h.
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
-      const float* di = dinput.data() + n * K;
-      const float* dg = dgated.data() + n * K;
+      const float* di = dinput + n * K;
+      const float* dg = dgated + n * K;
       if (dx)
         for (int64_t i = 0; i < I; ++i) {
           const float g = di[i] + dg[i];

@@ -4,18 +4,15 @@
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "vec8.h"
 
 namespace gmn::cpu {
 
 namespace {
 
 // prelu at x, its derivative times dy, and x's factor in the slope gradient (x where x <= 0, else 0),
-// for one value or 8 (a GCC vector: vectorised for any instruction set, where a scalar select
-// around a product is not, as the product could trap). Same bits either way.
-typedef float Floats8 __attribute__((vector_size(32)));
-// Only file-local inlined helpers return Floats8: GCC's ABI warning for 32-byte vectors without
-// AVX does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
+// for one value or 8 (vec8.h: vectorised for any instruction set, where a scalar select around a
+// product is not, as the product could trap). Same bits either way.
 template <typename T>
 inline T activation(const T& x, const T& a) {
   return x > 0.0f ? x : a * x;
@@ -25,32 +22,6 @@ inline T input_grad(const T& x, const T& dy, const T& a) {
   return x > 0.0f ? dy : a * dy;
 }
 inline float negative_part(float x) { return x > 0.0f ? 0.0f : x; }
-
-inline Floats8 load8(const float* p) {
-  Floats8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store8(float* p, const Floats8& v) { std::memcpy(p, &v, sizeof v); }
-
-// Which width a map_row body works at: one value, or eight.
-struct One {};
-struct Eight {};
-inline float at(const float* p, int64_t i, One) { return p[i]; }
-inline Floats8 at(const float* p, int64_t i, Eight) { return load8(p + i); }
-inline float splat(float a, One) { return a; }
-inline Floats8 splat(float a, Eight) { return Floats8{} + a; }
-
-// out[i] (+)= f(i, width) for i < n, eight at a time, then one at a time for the tail.
-template <typename F>
-inline void map_row(float* __restrict out, int64_t n, bool accumulate, F f) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const Floats8 v = f(i, Eight{});
-    store8(out + i, accumulate ? load8(out + i) + v : v);
-  }
-  for (; i < n; ++i) out[i] = accumulate ? out[i] + f(i, One{}) : f(i, One{});
-}
 
 // One row of `n` values of channel slope a: its input gradient, and its slope gradient (the sum of
 // dy * x where x <= 0) in 8 double lanes (a GCC vector: vectorised for any instruction set, same
