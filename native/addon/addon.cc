@@ -38,7 +38,9 @@ Napi::Value NewTensor(const Napi::CallbackInfo& info, bool empty) {
     const bool copy = !data.IsUndefined() && !data.IsNull();
     Tensor t{std::make_shared<Storage>(device, shape.numel(), !empty && !copy), shape};
     if (copy) copy_from_host(t, data.As<Napi::Float32Array>().Data());
-    return TensorWrap::Create(info.Env(), std::move(t));
+    // emptyTensor's owners (the autograd tape) free what they make explicitly: counting it would
+    // only make V8 run a full collection about every step.
+    return TensorWrap::Create(info.Env(), std::move(t), !empty);
   });
 }
 

@@ -45,12 +45,12 @@ bool TensorWrap::IsTensor(const Napi::Value& v) {
   return napi_unwrap(v.Env(), v, &wrapped) == napi_ok && wrapped != nullptr;
 }
 
-Napi::Object TensorWrap::Create(Napi::Env env, Tensor tensor, bool view) {
+Napi::Object TensorWrap::Create(Napi::Env env, Tensor tensor, bool counted) {
   Napi::Object obj = class_data(env)->constructor.New({Napi::External<int>::New(env, &create_token)});
   TensorWrap* wrap = Unwrap(obj);
   // Native memory counts towards V8's heap limits, so unreferenced tensors are collected in time.
-  if (!view) Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(tensor.numel() * sizeof(float)));
-  wrap->view_ = view;
+  if (counted) Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(tensor.numel() * sizeof(float)));
+  wrap->counted_ = counted;
   wrap->tensor_ = std::move(tensor);
   return obj;
 }
@@ -67,7 +67,7 @@ TensorWrap::~TensorWrap() {
 
 void TensorWrap::release(Napi::Env env) {
   if (!tensor_) return;
-  if (!view_) Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(tensor_->numel() * sizeof(float)));
+  if (counted_) Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(tensor_->numel() * sizeof(float)));
   tensor_.reset();
 }
 
@@ -166,7 +166,7 @@ Napi::Value TensorWrap::Reshape(const Napi::CallbackInfo& info) {
                         shape.str());
     // A view: same storage, so it stays valid (and keeps the memory) after the original is disposed.
     Tensor view{t.storage, shape};
-    return Create(info.Env(), view, true);
+    return Create(info.Env(), view, false);
   });
 }
 

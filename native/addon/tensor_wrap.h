@@ -13,8 +13,10 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   static bool IsTensor(const Napi::Value& v);
-  // A new JS Tensor for `tensor`; unless it is a view of another one, its memory is reported to V8.
-  static Napi::Object Create(Napi::Env env, Tensor tensor, bool view = false);
+  // A new JS Tensor for `tensor`.
+  // counted: the memory counts towards V8's heap limits (not for views, whose memory is counted
+  // where it was made, nor for tensors whose owner frees them explicitly: emptyTensor).
+  static Napi::Object Create(Napi::Env env, Tensor tensor, bool counted = true);
 
   explicit TensorWrap(const Napi::CallbackInfo& info);
   ~TensorWrap() override;
@@ -38,7 +40,7 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
 
   std::optional<Tensor> tensor_;
   napi_env env_ = nullptr;
-  bool view_ = false;  // a reshape of another tensor: its memory is counted there
+  bool counted_ = false;  // its memory counts towards V8's heap limits (Create)
 };
 
 }  // namespace gmn::addon

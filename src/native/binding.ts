@@ -54,7 +54,8 @@ export interface NativeBinding
   createTensor(shape: number[], device: DeviceName, data?: Float32Array | null): NativeTensor;
   /**
    * A new tensor of `shape` on `device` whose contents are unspecified (not zeroed): for outputs
-   * that an op overwrites whole before anything reads them.
+   * that an op overwrites whole before anything reads them. Its memory does not count towards V8's
+   * heap limits (no collection is hurried for it): dispose it explicitly.
    */
   emptyTensor(shape: number[], device: DeviceName): NativeTensor;
   backends(): [CpuBackendInfo, CudaBackendInfo];
