@@ -200,11 +200,18 @@ void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s
 }
 
 // The phased conv's input gradient is dy, zero-padded by the kernel less one, convolved with the
-// flipped kernel; its planes are stored back into dx through the phases.
+// flipped kernel; its planes are stored back into dx through the phases. At stride 1 only the plane
+// rows and columns inside x are computed (from row pad_top, column pad_left on): the padding's
+// gradient would be dropped anyway.
 void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
   const Phased ph(s);
-  const Phases padded_dy{s.Co, s.Ho, s.Wo, 1, ph.kh - 1, ph.kw - 1, ph.x.Hp + ph.kh - 1, ph.x.Wp + ph.kw - 1};
-  grid_conv(dy, padded_dy, phased_weights(w, s, ph, true).data(), ph.x.planes(), ph.kh, ph.kw, dx, ph.x, s.N,
+  const bool crop = s.stride == 1;
+  const int64_t i0 = crop ? s.pad_top : 0, j0 = crop ? s.pad_left : 0;
+  const int64_t rows = crop ? s.H : ph.x.Hp, cols = crop ? s.W : ph.x.Wp;
+  const Phases padded_dy{s.Co, s.Ho, s.Wo, 1, ph.kh - 1 - i0, ph.kw - 1 - j0, rows + ph.kh - 1, cols + ph.kw - 1};
+  Phases planes = ph.x;  // x's planes from plane row i0, column j0 on
+  planes.top -= s.stride * i0, planes.left -= s.stride * j0, planes.Hp = rows, planes.Wp = cols;
+  grid_conv(dy, padded_dy, phased_weights(w, s, ph, true).data(), ph.x.planes(), ph.kh, ph.kw, dx, planes, s.N,
             accumulate);
 }
 
