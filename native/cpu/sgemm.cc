@@ -1,7 +1,7 @@
 // The CPU GEMM every dense op uses: KC-deep slices of op(A) and op(B) are packed into MR-row and
 // NR-column panels and an MR x NR register-tile micro-kernel accumulates them (gemm() below). The micro-kernel is chosen at run time for
 // the CPU (base/cpu_isa.h): AVX-512 8x32 (16 zmm accumulators), AVX2 + FMA 6x16 (12 ymm), and a
-// portable 4x16. Each element of C is owned by one task and is the same sequence of multiply-adds
+// portable 4x8. Each element of C is owned by one task and is the same sequence of multiply-adds
 // in every path (k in order, one KC slice after another), so results do not depend on the thread
 // count or the tiling, and the AVX-512 and AVX2 paths (both fused multiply-adds) give the same bits; the portable
 // path rounds every product. This file is compiled for the baseline instruction set; only the
@@ -123,7 +123,7 @@ struct Update {
 template <bool kIndexed>
 void kernel_generic(int64_t kc, const float* pa, const float* pb, int64_t ldb, const int64_t* off, float* C,
                     int64_t ldc, Update u) {
-  constexpr int MR = 4, NR = 16;
+  constexpr int MR = 4, NR = 8;  // 8 accumulator vectors of 4 at the SSE baseline: no spills
   float c[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k, pa += MR) {
     const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
@@ -312,16 +312,23 @@ template <int L, int NV>
 constexpr int rows_for() { return L == 16 ? 24 / NV : 12 / NV; }
 
 // C[r][c] for r < rows, c < cols gets sum over k < kc of a[r][k] * pb[k * ldb + c], through u.
+// The portable kernel: 4-float GCC vectors (SSE at the x86-64 baseline), each product rounded.
+typedef float Floats4 __attribute__((vector_size(16)));
 template <int R, int NV>
 void rows_kernel_generic(int64_t kc, const float* const* a, const float* pb, int64_t ldb, float* C, int64_t ldc,
                          int64_t rows, int64_t cols, Update u) {
-  constexpr int W = 4 * NV;
-  float acc[R][W] = {};
-  for (int64_t k = 0; k < kc; ++k, pb += ldb)
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < W; ++c) acc[r][c] += a[r][k] * pb[c];
+  Floats4 acc[R][NV] = {};
+  for (int64_t k = 0; k < kc; ++k, pb += ldb) {
+    Floats4 b[NV];
+    std::memcpy(b, pb, sizeof b);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const Floats4 x = Floats4{} + a[r][k];
+      for (int v = 0; v < NV; ++v) acc[r][v] += x * b[v];
+    }
+  }
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], acc[r][c]);
+    for (int64_t c = 0; c < cols; ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], acc[r][c / 4][c % 4]);
 }
 
 #if defined(__x86_64__)
@@ -434,7 +441,7 @@ void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
     default: break;
   }
 #endif
-  gemm<4, 16, kernel_generic<false>, kernel_generic<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+  gemm<4, 8, kernel_generic<false>, kernel_generic<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
 }
 }  // namespace
 
