@@ -135,3 +135,12 @@ dataTest('gmn plot renders a real run: PNG and SVG of the stated size, not blank
     t.true(dark > 2000, `${name}: ${dark} dark pixels (text, axes, lines)`);
   }
 });
+
+test('output into a pipe whose reader has gone (gmn doctor | true) ends quietly with status 0, not an EPIPE crash', (t) => {
+  // `true` exits without reading, long before Node has started and written: every write then fails with EPIPE.
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" --import=tsx src/cli/main.ts doctor | true`], {
+    encoding: 'utf8',
+  });
+  t.is(r.status, 0, r.stderr);
+  t.notRegex(r.stderr, /EPIPE|Unhandled/);
+});

@@ -65,6 +65,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Output piped into a reader that stops early (`gmn doctor | head -1`): finish quietly, as Unix
+// tools do, instead of dying on the write error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
