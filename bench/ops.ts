@@ -36,7 +36,7 @@ function tensors(args: unknown[]): NativeTensor[] {
 
 /** FLOPs of one call of the ops that are products (2 per multiply-add), or undefined. */
 function flops(op: string, args: unknown[]): number | undefined {
-  const a = args as Array<NativeTensor | null> & Record<string, never>;
+  const a = args as Array<NativeTensor | null>;
   const s = (i: number) => (a[i] as NativeTensor).shape;
   const outputs = (...i: number[]) => i.filter((j) => a[j] !== null).length;
   switch (op) {
@@ -54,10 +54,10 @@ function flops(op: string, args: unknown[]): number | undefined {
       return 2 * s(0)[0] * numel(s(1)) * outputs(3, 4);
     case 'gruForward':
     case 'gruBackward': {
-      const o = args[0] as { x: NativeTensor; h: NativeTensor; gradX?: unknown; gradWGates?: unknown };
+      const o = args[0] as { x: NativeTensor; h: NativeTensor; gradX?: unknown; gradH?: unknown; gradWGates?: unknown };
       const [N, I] = o.x.shape, H = o.h.shape[1];
       const once = 2 * N * (I + H) * 3 * H;
-      return op === 'gruForward' ? once : once * ((o.gradX || (o as { gradH?: unknown }).gradH ? 1 : 0) + (o.gradWGates ? 1 : 0));
+      return op === 'gruForward' ? once : once * ((o.gradX || o.gradH ? 1 : 0) + (o.gradWGates ? 1 : 0));
     }
     case 'attentionForward':
     case 'attentionBackward': {

@@ -11,16 +11,12 @@
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "scratch.h"
 #include "sgemm.h"
 
 namespace gmn::cpu {
 
 namespace {
-
-float* scratch(std::vector<float>& buf, int64_t n) {
-  buf.resize(static_cast<size_t>(n));
-  return buf.data();
-}
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -245,17 +241,12 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
       }
     }
   });
-  std::vector<float> sum(static_cast<size_t>(size));
-  parallel_for(size, 4096, [&](int64_t e0, int64_t e1) {
-    for (int64_t e = e0; e < e1; ++e) {
-      float v = partial[e];
-      for (int64_t p = 1; p < parts; ++p) v += partial[p * size + e];
-      sum[e] = v;
-    }
-  });
   ph.each_tap(s, [&](int64_t e, int64_t target) {
-    const float v = sum[(e % K) * s.Co + e / K];
-    if (target >= 0) dw[target] = accumulate ? dw[target] + v : v;
+    if (target < 0) return;  // a tap past the kernel
+    const int64_t at = (e % K) * s.Co + e / K;
+    float v = partial[at];
+    for (int64_t p = 1; p < parts; ++p) v += partial[p * size + at];
+    dw[target] = accumulate ? dw[target] + v : v;
   });
 }
 

@@ -9,6 +9,7 @@
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
 #include "../kernels/linear.h"
+#include "scratch.h"
 #include "vec8.h"
 
 namespace gmn::cpu {
@@ -54,12 +55,6 @@ inline T exp_poly(const T& arg) {
 template <typename T>
 inline T sigmoid(const T& z) {
   return 1.0f / (1.0f + exp_poly(-z));
-}
-
-// A buffer of the calling thread, kept between calls (no allocation or zero-fill per call).
-float* scratch(std::vector<float>& buf, int64_t n) {
-  if (buf.size() < static_cast<size_t>(n)) buf.resize(static_cast<size_t>(n));
-  return buf.data();
 }
 
 // total[n] = [x[n], h[n]], or [x[n], r[n] * h[n]] when r (the gates' first half, row stride 2H) is given.

@@ -9,6 +9,7 @@
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "scratch.h"
 
 namespace gmn::cpu::resample {
 
@@ -54,10 +55,9 @@ inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_
   const int64_t* __restrict ri = rows.index.data();
   const float* __restrict rw = rows.weight.data();
   parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
-    thread_local std::vector<float> buffer;  // kept between calls: no allocation per call
+    thread_local std::vector<float> buffer;
     const int64_t span = batch * H;          // a row of the transposed batch
-    buffer.resize(static_cast<size_t>(W * span + Wo * span + H * Wo + Wo));
-    float* __restrict xt = buffer.data();    // [W][g, u]
+    float* __restrict xt = scratch(buffer, W * span + Wo * span + H * Wo + Wo);  // [W][g, u]
     float* __restrict tt = xt + W * span;    // [Wo][g, u]: the column sums, transposed
     float* __restrict tmp = tt + Wo * span;  // [H][Wo]: one plane's column sums
     float* __restrict acc = tmp + H * Wo;
