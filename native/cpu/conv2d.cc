@@ -13,6 +13,7 @@
 #include "../kernels/kernels.h"
 #include "scratch.h"
 #include "sgemm.h"
+#include "vec8.h"
 
 namespace gmn::cpu {
 
@@ -250,14 +251,120 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
   });
 }
 
+// A 1x1 conv at stride 1 without padding is a product per image, [Co, Ci] x_n [Ci, H*W]: read
+// in place, no grid. Images of fewer than 16 pixels (3x3) go to the grid, which batches them.
+bool pointwise(const Conv2dShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.stride == 1 && s.pad_top == 0 && s.pad_left == 0 && s.Ho == s.H &&
+         s.Wo == s.W && s.H * s.W >= 16;
+}
+
+// out [M, P] (+)= A in, in [K, P], element (m, k) of A at A[m * am + k * ak]: 4 rows of out by 16
+// columns at a time in registers (vec8.h), the sum over k in order. Small K and M (channels) and
+// P of one image: a GEMM's packing would cost more than the product.
+void pointwise_product(const float* A, int64_t am, int64_t ak, const float* in, float* out, int64_t M, int64_t K,
+                       int64_t P, bool accumulate) {
+  int64_t m0 = 0;
+  for (; m0 + 4 <= M; m0 += 4) {
+    int64_t p = 0;
+    for (; p + 16 <= P; p += 16) {
+      Floats8 acc[4][2] = {};
+      for (int64_t k = 0; k < K; ++k) {
+        const Floats8 v0 = load8(in + k * P + p), v1 = load8(in + k * P + p + 8);
+        for (int i = 0; i < 4; ++i) {
+          const float a = A[(m0 + i) * am + k * ak];
+          acc[i][0] += a * v0, acc[i][1] += a * v1;
+        }
+      }
+      for (int i = 0; i < 4; ++i) {
+        float* o = out + (m0 + i) * P + p;
+        store8(o, accumulate ? load8(o) + acc[i][0] : acc[i][0]);
+        store8(o + 8, accumulate ? load8(o + 8) + acc[i][1] : acc[i][1]);
+      }
+    }
+    for (int i = 0; i < 4; ++i)
+      for (int64_t q = p; q < P; ++q) {
+        float acc = 0.0f;
+        for (int64_t k = 0; k < K; ++k) acc += A[(m0 + i) * am + k * ak] * in[k * P + q];
+        float* o = out + (m0 + i) * P + q;
+        *o = accumulate ? *o + acc : acc;
+      }
+  }
+  for (; m0 < M; ++m0)  // the last rows, one at a time
+    map_row(out + m0 * P, P, accumulate, [&](int64_t q, auto like) {
+      auto acc = splat(0.0f, like);
+      for (int64_t k = 0; k < K; ++k) acc += A[m0 * am + k * ak] * at(in + k * P, q, like);
+      return acc;
+    });
+}
+
+void pointwise_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
+  const int64_t P = s.H * s.W;
+  parallel_for(s.N, 4, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) pointwise_product(w, s.Ci, 1, x + n * s.Ci * P, y + n * s.Co * P, s.Co, s.Ci, P, accumulate);
+  });
+}
+
+void pointwise_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
+  const int64_t P = s.H * s.W;
+  parallel_for(s.N, 4, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) pointwise_product(w, 1, s.Ci, dy + n * s.Co * P, dx + n * s.Ci * P, s.Ci, s.Co, P, accumulate);
+  });
+}
+
+// dw[co, ci] = sum over images and pixels of dy[n, co] x[n, ci]: per fixed part of the images in
+// 8 float lanes per (co, ci), the lanes and then the parts summed in order (same bits for any
+// thread count).
+void pointwise_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  const int64_t P = s.H * s.W, size = s.Co * s.Ci, parts = std::min(s.N, kWeightGradParts);
+  std::vector<float> partial(static_cast<size_t>(parts * size));
+  parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+    std::vector<Floats8> lanes(static_cast<size_t>(size));
+    std::vector<float> tail(static_cast<size_t>(size));
+    for (int64_t part = p0; part < p1; ++part) {
+      std::fill(lanes.begin(), lanes.end(), Floats8{});
+      std::fill(tail.begin(), tail.end(), 0.0f);
+      for (int64_t n = part * s.N / parts; n < (part + 1) * s.N / parts; ++n) {
+        const float* dyn = dy + n * s.Co * P;
+        const float* xn = x + n * s.Ci * P;
+        for (int64_t co = 0; co < s.Co; ++co)
+          for (int64_t ci = 0; ci < s.Ci; ++ci) {
+            const float* a = dyn + co * P;
+            const float* b = xn + ci * P;
+            Floats8 acc = lanes[co * s.Ci + ci];
+            int64_t q = 0;
+            for (; q + 8 <= P; q += 8) acc += load8(a + q) * load8(b + q);
+            lanes[co * s.Ci + ci] = acc;
+            for (; q < P; ++q) tail[co * s.Ci + ci] += a[q] * b[q];
+          }
+      }
+      for (int64_t e = 0; e < size; ++e) {
+        float v = tail[e];
+        for (int l = 0; l < 8; ++l) v += lanes[e][l];
+        partial[part * size + e] = v;
+      }
+    }
+  });
+  for (int64_t e = 0; e < size; ++e) {
+    float v = partial[e];
+    for (int64_t p = 1; p < parts; ++p) v += partial[p * size + e];
+    dw[e] = accumulate ? dw[e] + v : v;
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
-  conv_forward(x, w, y, s, accumulate);
+  if (pointwise(s)) pointwise_forward(x, w, y, s, accumulate);
+  else conv_forward(x, w, y, s, accumulate);
 }
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, const Conv2dShape& s,
                      bool accumulate) {
+  if (pointwise(s)) {
+    if (dx) pointwise_input_grad(w, dy, dx, s, accumulate);
+    if (dw) pointwise_weight_grad(x, dy, dw, s, accumulate);
+    return;
+  }
   if (dx) conv_input_grad(w, dy, dx, s, accumulate);
   if (dw) conv_weight_grad(x, dy, dw, s, accumulate);
 }
