@@ -10,6 +10,8 @@ export class Var {
   private gradTensor: NativeTensor | null = null;
   /** Whether a backward op has written the gradient (of the viewed variable, for a view) yet. */
   private written = false;
+  /** How many ops (and reshape views) take this variable as an input; counted on the root. */
+  uses = 0;
 
   constructor(
     readonly value: NativeTensor,
@@ -102,11 +104,13 @@ export class Tape {
 
   /** The result of an op over `inputs`: it needs a gradient if any input does. */
   result(value: NativeTensor, inputs: Var[]): Var {
+    for (const v of inputs) v.root.uses++;
     return new Var(value, inputs.some((v) => v.requiresGrad), this);
   }
 
   /** A view of `v` with another shape; its gradient is the same view of v's gradient. */
   reshape(v: Var, shape: number[]): Var {
+    v.root.uses++;
     return new Var(this.own(v.value.reshape(shape)), v.requiresGrad, this, v);
   }
 

@@ -78,3 +78,24 @@ test("add passes its output gradient on to its first input without a copy, and l
   t.deepEqual(await read(w2.grad), [5]);
   tape.dispose();
 });
+
+test('add of two values nothing else reads gives both its gradient buffer; one read elsewhere gets a copy', async (t) => {
+  const { tape, L, param } = setup();
+  const w1 = param([2], [1, 1]);
+  const w2 = param([3], [1, 1]);
+  const w3 = param([7], [1, 1]);
+  const x = tape.constant(Float32Array.from([5]), [1, 1]);
+  const a = L.linear(x, w1.v, null);
+  const c = L.linear(x, w2.v, null);
+  const s = L.add(a, c); // a and c are read by this add only: both take s's gradient buffer
+  // out = s w3 + s: s is read twice, so the outer add's second input s (through the linear) and
+  // its first input s must not share a buffer that the linear's backward then adds to.
+  const out = L.add(s, L.linear(s, w3.v, null));
+  tape.seed(out);
+  await tape.backward();
+  // d out / d s = 1 + w3 = 8; d s / d w1 = d s / d w2 = x = 5
+  t.deepEqual(await read(w1.grad), [40]);
+  t.deepEqual(await read(w2.grad), [40]);
+  t.deepEqual(await read(w3.grad), [25]); // s = 25
+  tape.dispose();
+});

@@ -94,8 +94,12 @@ export class Layers {
     this.tape.record(y, () => {
       // The first input's gradient may be y's own buffer (nothing reads y's gradient after this
       // step, and the copy for the second input is queued first); one input twice gets copies.
-      const shared = a.root !== c.root && a.adoptGrad(y.grad()!);
-      for (const v of shared ? [c] : [a, c]) {
+      // When this add is the only consumer of both inputs, no later op writes either gradient,
+      // so the second may share the buffer too.
+      const g = y.grad()!;
+      const shared = a.root !== c.root && a.adoptGrad(g);
+      const both = shared && a.root.uses === 1 && c.root.uses === 1 && c.adoptGrad(g);
+      for (const v of both ? [] : shared ? [c] : [a, c]) {
         const g = v.grad();
         if (g) this.run(this.b.addScaled(y.grad()!, 1, g, this.tape.accumulateInto([v])));
       }
