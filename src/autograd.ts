@@ -10,7 +10,11 @@ export class Var {
   private gradTensor: NativeTensor | null = null;
   /** Whether a backward op has written the gradient (of the viewed variable, for a view) yet. */
   private written = false;
-  /** How many ops (and reshape views) take this variable as an input; counted on the root. */
+  /**
+   * How many ops (and reshape views) take this variable as an input, counted on the root: an add
+   * shares its gradient buffer with inputs it alone reads, so every op lists all its inputs in
+   * Tape.result.
+   */
   uses = 0;
 
   constructor(

@@ -96,12 +96,12 @@ export class Layers {
       // step, and the copy for the second input is queued first); one input twice gets copies.
       // When this add is the only consumer of both inputs, no later op writes either gradient,
       // so the second may share the buffer too.
-      const g = y.grad()!;
-      const shared = a.root !== c.root && a.adoptGrad(g);
-      const both = shared && a.root.uses === 1 && c.root.uses === 1 && c.adoptGrad(g);
+      const gy = y.grad()!;
+      const shared = a.root !== c.root && a.adoptGrad(gy);
+      const both = shared && a.root.uses === 1 && c.root.uses === 1 && c.adoptGrad(gy);
       for (const v of both ? [] : shared ? [c] : [a, c]) {
         const g = v.grad();
-        if (g) this.run(this.b.addScaled(y.grad()!, 1, g, this.tape.accumulateInto([v])));
+        if (g) this.run(this.b.addScaled(gy, 1, g, this.tape.accumulateInto([v])));
       }
     });
     return y;
