@@ -1,5 +1,6 @@
 // One training step of the paper's configuration (20 episodes x T = 10, forward, backward, Adam) on
-// the CPU, next to a GEMM of the same FLOP count and the PyTorch reference's step, in the same run.
+// the CPU, next to a GEMM of the same FLOP count, the PyTorch reference's step and the same step in
+// TensorFlow.js, in the same run.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,35 @@ export interface TrainStepResult {
   peakRssMB: number;
   floor: { ms: number; gflops: number; by: string };
   pytorch: { ms: number; threads: number } | { skipped: string };
+  /** TensorFlow.js's cpu backend (one thread: it is JavaScript), with how far its loss is from ours. */
+  tfjs: { ms: number; threads: 1; lossRelativeDifference: number } | { skipped: string };
+}
+
+/**
+ * The same step in TensorFlow.js (bench/reference/gmn-tfjs.ts) from `model`'s weights, after
+ * checking that its loss on an episode batch and noise equals ours.
+ */
+async function tfjsStep(model: GMN, rng: Rng, ourSeconds: number): Promise<TrainStepResult['tfjs']> {
+  let tfjs: typeof import('./reference/gmn-tfjs.js');
+  try {
+    tfjs = await import('./reference/gmn-tfjs.js');
+  } catch (e) {
+    return { skipped: `@tensorflow/tfjs does not load: ${(e as Error).message}` };
+  }
+  const weights = new Map<string, import('./reference/gmn-tfjs.js').Weight>();
+  for (const spec of model.params.specs) weights.set(spec.name, { shape: spec.shape, data: await model.params.values.get(spec.name)!.read() });
+  const x = Float32Array.from({ length: model.rows * 784 }, () => (rng.nextFloat() < 0.15 ? 1 : 0));
+  // Standard normal noise (Box-Muller), the same array for both.
+  const eps = Float32Array.from({ length: model.rows * model.config.latent }, () =>
+    Math.sqrt(-2 * Math.log(1 - rng.nextFloat())) * Math.cos(2 * Math.PI * rng.nextFloat()));
+  const ours = (await model.loss(x, eps, false)).loss;
+  const { firstLoss, seconds } = tfjs.stepSeconds(model.config, weights, x, eps, 1); // one step: it takes minutes
+  const lossRelativeDifference = Math.abs(firstLoss - ours) / Math.abs(ours);
+  const ms = seconds[0] * 1e3;
+  console.log(`  TensorFlow.js ${tfjs.version} cpu backend, 1 thread (same model; its loss ${firstLoss.toFixed(3)}, ours ${ours.toFixed(3)}, ` +
+    `relative difference ${lossRelativeDifference.toExponential(1)}): ${ms.toFixed(0)} ms per step; gmn is ${(ms / (ourSeconds * 1e3)).toFixed(1)}x as fast`);
+  if (!(lossRelativeDifference <= 1e-4)) return { skipped: `its loss ${firstLoss} is not ours (${ours}): not the same computation` };
+  return { ms, threads: 1, lossRelativeDifference };
 }
 
 export async function trainStep(): Promise<TrainStepResult> {
@@ -47,10 +77,11 @@ export async function trainStep(): Promise<TrainStepResult> {
   const flops = stepFlops(model.config);
   console.log(`gmn cpu, ${getThreads()} threads: ${(seconds * 1e3).toFixed(0)} ms per step, ${(model.rows / seconds).toFixed(0)} images/s, ` +
     `${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
-  model.dispose();
   // The process's peak resident memory so far: the model, its activations and gradients, Adam's state.
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   console.log(`  peak resident memory of this process: ${peakRssMB.toFixed(0)} MB`);
+  const tfjs = await tfjsStep(model, rng, seconds);
+  model.dispose();
 
   // The floor: the step's FLOPs at the best sgemm rate found on this machine now.
   const best = await bestSgemm(getThreads());
@@ -66,6 +97,7 @@ export async function trainStep(): Promise<TrainStepResult> {
     peakRssMB,
     floor: { ms: floor * 1e3, gflops: best.rate / 1e9, by: best.by },
     pytorch,
+    tfjs,
   });
 
   const reference = path.join(import.meta.dirname, 'reference', 'gmn_reference.py');
