@@ -2,12 +2,13 @@
 # scripts/build-addon.mjs picks it; CMakeLists.txt is the full build (CPU + CUDA).
 {
   "variables": {
-    "gmn_native%": "<!(node -p \"process.env.GMN_NATIVE === '0' ? 0 : 1\")"
+    "gmn_native%": "<!(node -p \"process.env.GMN_NATIVE === '0' ? 0 : 1\")",
+    "gmn_march%": "<!(node -p \"process.env.GMN_MARCH || ''\")"
   },
   "targets": [
     {
       # The GEMM picks its micro-kernel at run time, so its own code stays at the baseline
-      # instruction set (and without contraction into FMA) whatever GMN_NATIVE says.
+      # instruction set (and without contraction into FMA) whatever GMN_NATIVE or GMN_MARCH say.
       "target_name": "gmn_sgemm",
       "type": "static_library",
       "sources": ["native/cpu/sgemm.cc"],
@@ -31,7 +32,8 @@
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
       "conditions": [
-        ["gmn_native==1", { "cflags_cc": ["-march=native"] }]
+        ["gmn_march!=''", { "cflags_cc": ["-march=<(gmn_march)"] }],
+        ["gmn_march=='' and gmn_native==1", { "cflags_cc": ["-march=native"] }]
       ]
     }
   ]

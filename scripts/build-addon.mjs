@@ -2,11 +2,12 @@
 // Builds the native addon (run by `npm install` and `npm run build`).
 //   at install, a prebuilt addon for this platform (prebuilds/, packed by scripts/prebuild.mjs)
 //                  that loads here -> no build, unless asked to build from source: GMN_BUILD_FROM_SOURCE=1,
-//                  `npm install --build-from-source`, or any of the GMN_CUDA, GMN_NATIVE options
+//                  `npm install --build-from-source`, or any of the GMN_CUDA, GMN_NATIVE, GMN_MARCH options
 //   cmake on PATH  -> cmake-js: CPU backend, plus CUDA when nvcc is found
 //   no cmake       -> node-gyp with binding.gyp: CPU backend only
 // GMN_CUDA=0 forces a CPU-only build; GMN_CUDA=1 fails unless the CUDA backend can be built.
-// GMN_NATIVE=0 builds the CPU kernels for the generic instruction set (no -march=native).
+// GMN_NATIVE=0 builds the CPU kernels for the generic instruction set (no -march=native);
+// GMN_MARCH=<-march value> for that one (x86-64-v3, x86-64-v4: the prebuilt variants).
 // GMN_CUDA_EMULATION=1 builds the test variant into build-emulation/ (beside build/, which it leaves
 // alone): the CUDA kernels compiled by the host compiler against native/emulation, which runs the
 // CUDA execution model on the CPU. Load it with GMN_ADDON=build-emulation/Release/gmn.node.
@@ -69,7 +70,7 @@ function loadablePrebuilt() {
 const askedForSource =
   ['1', 'true', 'yes'].includes((process.env.GMN_BUILD_FROM_SOURCE ?? '').toLowerCase()) ||
   process.env.npm_config_build_from_source === 'true' ||
-  ['GMN_CUDA', 'GMN_NATIVE', 'GMN_CUDA_EMULATION'].some((v) => (process.env[v] ?? '') !== '');
+  ['GMN_CUDA', 'GMN_NATIVE', 'GMN_MARCH', 'GMN_CUDA_EMULATION'].some((v) => (process.env[v] ?? '') !== '');
 if (process.env.npm_lifecycle_event === 'install' && !askedForSource) {
   const prebuilt = loadablePrebuilt();
   if (prebuilt) {
@@ -80,11 +81,14 @@ if (process.env.npm_lifecycle_event === 'install' && !askedForSource) {
 
 const cuda = flag('GMN_CUDA');
 const native = flag('GMN_NATIVE') === 'OFF' ? 'OFF' : 'ON';
+const march = (process.env.GMN_MARCH ?? '').trim();
+if (!/^[a-z0-9_.-]*$/i.test(march)) fail(`GMN_MARCH must be a -march value such as x86-64-v3, not "${march}"`);
+const cpuFlags = [`--CDGMN_NATIVE=${native}`, `--CDGMN_MARCH=${march}`];
 
 if (flag('GMN_CUDA_EMULATION') === 'ON') {
   if (!onPath('cmake')) fail('GMN_CUDA_EMULATION=1 needs cmake, which is not on PATH.');
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  run(process.execPath, [cmakeJs, 'rebuild', '--out', 'build-emulation', '--CDGMN_CUDA_EMULATION=ON', `--CDGMN_NATIVE=${native}`]);
+  run(process.execPath, [cmakeJs, 'rebuild', '--out', 'build-emulation', '--CDGMN_CUDA_EMULATION=ON', ...cpuFlags]);
   process.exit(0);
 }
 // A stale build (from the other builder) could leave a second .node file for node-gyp-build to find.
@@ -92,7 +96,7 @@ rmSync(path.join(root, 'build'), { recursive: true, force: true });
 
 if (onPath('cmake')) {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  run(process.execPath, [cmakeJs, 'rebuild', `--CDGMN_CUDA=${cuda}`, `--CDGMN_NATIVE=${native}`]);
+  run(process.execPath, [cmakeJs, 'rebuild', `--CDGMN_CUDA=${cuda}`, ...cpuFlags]);
 } else {
   if (cuda === 'ON') fail('GMN_CUDA=1 needs cmake to build the CUDA backend, and cmake is not on PATH. Install cmake, or unset GMN_CUDA.');
   console.log('gmn: cmake is not on PATH; building the CPU backend with node-gyp (binding.gyp)');

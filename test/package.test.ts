@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { delimiter, join, resolve } from 'node:path';
 
 import { GMN_DATA, tempDir } from './helpers/data.js';
+import { PREBUILT_ISAS, cpuFlags, prebuiltIsa } from '../scripts/prebuilt-isa.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -47,7 +48,10 @@ test('npm pack holds what a user needs; installed into a new project, the CLI, t
     t.true(files.includes(want), `the tarball holds ${want}`);
   }
   if (existsSync(join(root, 'models', 'default.safetensors'))) t.true(files.includes('models/default.safetensors'), 'the default model ships');
-  if (prebuiltHere) t.true(files.includes('prebuilds/linux-x64/gmn.glibc.node'), 'the prebuilt linux-x64 addon ships');
+  if (prebuiltHere) {
+    t.true(files.includes('prebuilds/linux-x64/gmn.glibc.node'), 'the prebuilt linux-x64 addon ships');
+    for (const [isa] of PREBUILT_ISAS) t.true(files.includes(`prebuilds/linux-x64/isa/gmn.glibc.${isa}.node`), `its ${isa} variant ships`);
+  }
   for (const f of files) t.false(/^(test|bench|docs|\.ci)\/|\.map$/.test(f), `the tarball leaves out ${f}`);
 
   // A new project; dependencies from npm's cache where it has them (the network only for what it lacks).
@@ -64,6 +68,15 @@ test('npm pack holds what a user needs; installed into a new project, the CLI, t
   t.is(doctor.code, 0, doctor.err);
   t.regex(doctor.out, /CPU/);
   t.regex(doctor.out, prebuiltHere ? /addon: prebuilt/ : /addon: built here/);
+  if (prebuiltHere) {
+    // The variant for this CPU's widest instruction set, and the baseline build when asked for it.
+    const isa = prebuiltIsa(cpuFlags(), undefined);
+    t.regex(doctor.out, isa ? new RegExp(`addon: prebuilt .*isa/gmn\\.glibc\\.${isa}\\.node\\)`) : /addon: prebuilt .*linux-x64\/gmn\.glibc\.node\)/);
+    if (isa) t.regex(doctor.out, new RegExp(`CPU: usable, .* ${isa} kernels`));
+    const generic = run('npx', ['gmn', 'doctor'], { cwd: app, env: { GMN_CPU: 'generic' } });
+    t.regex(generic.out, /addon: prebuilt .*linux-x64\/gmn\.glibc\.node\)/);
+    t.regex(generic.out, /CPU: usable, .* generic kernels/);
+  }
   t.is(run('npx', ['gmn', '--help'], { cwd: app }).code, 0);
 
   writeFileSync(

@@ -1,5 +1,6 @@
 // The typed contract of the native addon (build/Release/gmn.node) and its loader. Nothing else in
 // the package touches the .node file directly.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,7 @@ import type { ResizeBilinearOps } from './ops/resize_bilinear.js';
 import type { SgdOps } from './ops/sgd.js';
 import type { SumSquaresOps } from './ops/sum_squares.js';
 import type { CpuBackendInfo, CudaBackendInfo, DeviceName, NativeTensor } from './tensor-types.js';
+import { cpuFlags, prebuiltIsa, prebuiltVariant } from '../../scripts/prebuilt-isa.mjs';
 
 export type * from './tensor-types.js';
 
@@ -83,6 +85,18 @@ export function addonFile(): string | undefined {
   return loadedFrom;
 }
 
+/**
+ * A prebuilt addon's variant for the widest instruction set this CPU has (or the one GMN_CPU
+ * asks for), where the package ships one (scripts/prebuilt-isa.mjs); `file` itself otherwise,
+ * and for an addon built here.
+ */
+function widestPrebuilt(file: string): string {
+  if (!file.startsWith(path.join(packageRoot, 'prebuilds') + path.sep)) return file;
+  const isa = prebuiltIsa(cpuFlags(), process.env.GMN_CPU?.trim().toLowerCase());
+  const variant = isa && prebuiltVariant(file, isa);
+  return variant && existsSync(variant) ? variant : file;
+}
+
 /** Loads the addon once; throws one Error listing the likely causes and fixes when it cannot. */
 export function loadBinding(): NativeBinding {
   if (cached) return cached;
@@ -91,7 +105,7 @@ export function loadBinding(): NativeBinding {
     // GMN_ADDON names another build of the addon (the tests load the CUDA emulation build so).
     const override = process.env.GMN_ADDON;
     const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
-    const file = override ? path.resolve(override) : gypBuild.resolve(packageRoot);
+    const file = override ? path.resolve(override) : widestPrebuilt(gypBuild.resolve(packageRoot));
     cached = require(file) as NativeBinding;
     loadedFrom = file;
   } catch (err) {
