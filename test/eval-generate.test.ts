@@ -146,8 +146,11 @@ const defaultModel = existsSync(DEFAULT_MODEL);
   async (t) => {
     const model = await loadModel();
     t.teardown(() => model.dispose());
-    const r = await classify(model, { data: strokeSplit(), ways: [5], shots: [1], episodes: 40, samples: 10, methods: ['likelihood'], seed: 2 });
-    t.true(r.rows[0].accuracy > 0.9, `accuracy ${r.rows[0].accuracy}`);
+    // 100 episodes and the 95% interval's lower end, so that the check is about the model, not about
+    // the luck of a few episodes (chance is 0.2).
+    const r = await classify(model, { data: strokeSplit(), ways: [5], shots: [1], episodes: 100, samples: 10, methods: ['likelihood'], seed: 2 });
+    const { accuracy, low } = r.rows[0];
+    t.true(low > 0.8, `accuracy ${accuracy}, 95% interval from ${low}`);
   },
 );
 
