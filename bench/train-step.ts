@@ -54,8 +54,7 @@ async function tfjsStep(model: GMN, rng: Rng, ourSeconds: number): Promise<Train
   } catch (e) {
     return { skipped: `@tensorflow/tfjs does not load: ${(e as Error).message}` };
   }
-  const weights = new Map<string, import('./reference/gmn-tfjs.js').Weight>();
-  for (const spec of model.params.specs) weights.set(spec.name, { shape: spec.shape, data: await model.params.values.get(spec.name)!.read() });
+  const weights = await tfjs.weightsOf(model);
   const x = Float32Array.from({ length: model.rows * 784 }, () => (rng.nextFloat() < 0.15 ? 1 : 0));
   // Standard normal noise (Box-Muller), the same array for both.
   const eps = Float32Array.from({ length: model.rows * model.config.latent }, () =>

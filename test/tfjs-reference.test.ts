@@ -3,16 +3,16 @@
 // noise, so that its step time is that of the same computation.
 import test from 'ava';
 
-import { lossAndGradients, type Weight } from '../bench/reference/gmn-tfjs.js';
+import { lossAndGradients, weightsOf } from '../bench/reference/gmn-tfjs.js';
 import { GOLDEN_FIXTURES, gradientProblem, loadGolden, lossProblems } from './helpers/golden.js';
 
 for (const name of GOLDEN_FIXTURES) {
   test(`${name}: the TensorFlow.js model's loss, terms and gradients match the PyTorch reference`, async (t) => {
     const fixture = loadGolden(name);
     const model = await fixture.model();
-    const weights = new Map<string, Weight>();
+    let weights;
     try {
-      for (const spec of model.params.specs) weights.set(spec.name, { shape: spec.shape, data: await model.params.values.get(spec.name)!.read() });
+      weights = await weightsOf(model);
     } finally {
       model.dispose();
     }

@@ -8,10 +8,9 @@
 // docs/model.md) at the encoder's output and the decoder's input. Weights keep the package's layouts.
 import * as tf from '@tensorflow/tfjs';
 
-import type { GMNConfig } from '../../src/model/config.js';
-
-const F = 288;
-const PIXELS = 784;
+import { FEATURES as F, PIXELS, type GMNConfig } from '../../src/model/config.js';
+import type { GMN } from '../../src/model/gmn.js';
+import { DECODER_SECTIONS, ENCODER_SECTIONS } from '../../src/model/parameters.js';
 
 /** A parameter as the package stores it: its shape and float32 values. */
 export interface Weight {
@@ -37,20 +36,16 @@ function prelu(x: tf.Tensor, slope: tf.Tensor): tf.Tensor {
 }
 
 /** x [N, in] -> x W^T + b, W [out, in]. */
-function linear(p: Params, name: string, x: tf.Tensor, bias = true): tf.Tensor {
-  const y = tf.matMul(x as tf.Tensor2D, param(p, `${name}.weight`) as tf.Tensor2D, false, true);
-  return bias ? tf.add(y, param(p, `${name}.bias`)) : y;
+function linear(p: Params, name: string, x: tf.Tensor): tf.Tensor {
+  return tf.add(tf.matMul(x as tf.Tensor2D, param(p, `${name}.weight`) as tf.Tensor2D, false, true), param(p, `${name}.bias`));
 }
 
 /** [Co, Ci, kh, kw] (conv) or [Ci, Co, kh, kw] (transposed conv) -> tfjs's [kh, kw, ., .]. */
 const filter = (w: tf.Tensor) => tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D;
 
-const ENCODER = [[1, 16, 4], [16, 32, 3], [32, 32, 2]] as const; // (Ci, Co, k) per section
-const DECODER = [[32, 32, 2], [32, 16, 3], [16, 16, 4]] as const;
-
 function encoder(p: Params, x: tf.Tensor): tf.Tensor {
   let h = tf.reshape(x, [-1, 28, 28, 1]) as tf.Tensor4D;
-  ENCODER.forEach(([, , k], i) => {
+  ENCODER_SECTIONS.forEach(([, , k], i) => {
     const s = `enc.s${i + 1}`;
     let y = prelu(tf.conv2d(h, filter(param(p, `${s}.conv.weight`)), 2, 'valid'), param(p, `${s}.conv.slope`)) as tf.Tensor4D;
     y = prelu(tf.add(y, tf.conv2d(y, filter(param(p, `${s}.block.weight`)), 1, 'same')), param(p, `${s}.block.slope`)) as tf.Tensor4D;
@@ -62,7 +57,7 @@ function encoder(p: Params, x: tf.Tensor): tf.Tensor {
 
 function decoder(p: Params, input: tf.Tensor): tf.Tensor {
   let h = tf.transpose(tf.reshape(linear(p, 'dec.in', input), [-1, 32, 3, 3]), [0, 2, 3, 1]) as tf.Tensor4D;
-  DECODER.forEach(([, co, k], i) => {
+  DECODER_SECTIONS.forEach(([, co, k], i) => {
     const s = `dec.s${i + 1}`;
     const [n, hi, wi] = h.shape;
     const [ho, wo] = [(hi - 1) * 2 + k, (wi - 1) * 2 + k];
@@ -136,7 +131,6 @@ function read(
   return [r, h];
 }
 
-const softplus = (x: tf.Tensor) => tf.softplus(x);
 const logNormal = (z: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor) =>
   tf.mul(-0.5, tf.sum(tf.add(tf.add(tf.square(tf.div(tf.sub(z, mu), sigma)), Math.log(2 * Math.PI)), tf.mul(2, tf.log(sigma))), -1));
 
@@ -154,26 +148,33 @@ export function lossTerms(p: Params, c: GMNConfig, x: tf.Tensor2D, eps: tf.Tenso
     (h) => linear(p, 'rec.query', tf.concat([h, psi], 1)), (h) => linear(p, 'rec.strength', h));
   const recIn = tf.concat([psi, rq, hq], 1);
   const muQ = linear(p, 'rec.mu', recIn);
-  const sigmaQ = softplus(tf.clipByValue(linear(p, 'rec.sigma', recIn), -10, 10));
+  const sigmaQ = tf.softplus(tf.clipByValue(linear(p, 'rec.sigma', recIn), -10, 10));
   const z = tf.add(muQ, tf.mul(sigmaQ, eps));
 
   const [rp, hp] = read(p, c, 'prior', psi3, keysOf('prior'), c.priorHops,
     (h) => linear(p, 'prior.query', h), (h) => linear(p, 'prior.strength', h));
   const a = prelu(linear(p, 'prior.hidden', tf.concat([rp, hp], 1)), param(p, 'prior.hidden.slope'));
   const muP = linear(p, 'prior.mu', a);
-  const sigmaP = softplus(tf.clipByValue(linear(p, 'prior.sigma', a), -10, 10));
+  const sigmaP = tf.softplus(tf.clipByValue(linear(p, 'prior.sigma', a), -10, 10));
 
   const [rg, hg] = read(p, c, 'shared', psi3, sharedKeys, c.hops,
     (h) => linear(p, 'gen.query', tf.concat([h, z], 1)), (h) => linear(p, 'gen.strength', h));
   const logits = decoder(p, tf.concat([z, rg, hg], 1));
 
-  const t0 = tf.sum(tf.sub(tf.mul(tf.neg(x), softplus(tf.neg(logits))), tf.mul(tf.sub(1, x), softplus(logits))), -1);
+  const t0 = tf.sum(tf.sub(tf.mul(tf.neg(x), tf.softplus(tf.neg(logits))), tf.mul(tf.sub(1, x), tf.softplus(logits))), -1);
   const t1 = logNormal(z, muP, sigmaP);
   const t2 = logNormal(z, muQ, sigmaQ);
   const skipped = c.conditional ? Math.min(c.maxClasses, T) : 0;
   const weight = tf.tensor(Array.from({ length: B * T }, (_, i) => (i % T < skipped ? 0 : 1)));
   const loss = tf.div(tf.neg(tf.sum(tf.mul(tf.sub(tf.add(t0, t1), t2), weight))), B) as tf.Scalar;
   return { loss, terms: tf.stack([t0, t1, t2], 1) };
+}
+
+/** A copy of `model`'s weights, by parameter name. */
+export async function weightsOf(model: GMN): Promise<Map<string, Weight>> {
+  const weights = new Map<string, Weight>();
+  for (const spec of model.params.specs) weights.set(spec.name, { shape: spec.shape, data: await model.params.values.get(spec.name)!.read() });
+  return weights;
 }
 
 /** The model's weights as tfjs variables (float32), named as the package names them. */
