@@ -2,7 +2,8 @@
 // stride-1 VALID conv of the s*s phase planes of its zero-padded input ("space to depth"): plane
 // (pa, pb, ci) at (i, j) is x[ci][s*i + pa - pad_top][s*j + pb - pad_left], and weight tap (a, b)
 // of channel ci is tap (a / s, b / s) of that plane with pa = a % s, pb = b % s (taps past the kernel
-// are zero). Stride-1 VALID convs run on a grid (Grid below). The transposed conv
+// are zero). Stride-1 VALID convs run on a grid (Grid below). Small outputs and kernels that are
+// not a multiple of the stride gather their columns explicitly instead (Columns). The transposed conv
 // (native/ops/conv_transpose2d.cc) is composed from these kernels: its output is a conv2d's input
 // gradient.
 #include <algorithm>
@@ -251,6 +252,151 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
   });
 }
 
+// ---- Small output images and strided convs: the grid's dropped columns and phase taps would
+// cost more than they save (a 6x6 output on an 8x8 grid is 56% of its columns; a 3x3 kernel at
+// stride 2 is 16 phase taps for 9), so the columns are gathered explicitly, a few images at a
+// time, through a table made once per call: column (g, p) of row k = (ci, a, b) is image g's
+// element src[k][p], or 0 where that is padding.
+struct Columns {
+  int64_t K, P, image;
+  std::vector<int32_t> src;  // [K][P]: offset in the image, or -1
+
+  explicit Columns(const Conv2dShape& s) : K(s.Ci * s.kh * s.kw), P(s.Ho * s.Wo), image(s.Ci * s.H * s.W) {
+    src.resize(static_cast<size_t>(K * P));
+    int32_t* t = src.data();
+    for (int64_t ci = 0; ci < s.Ci; ++ci)
+      for (int64_t a = 0; a < s.kh; ++a)
+        for (int64_t b = 0; b < s.kw; ++b)
+          for (int64_t i = 0; i < s.Ho; ++i)
+            for (int64_t j = 0; j < s.Wo; ++j) {
+              const int64_t y = s.stride * i + a - s.pad_top, x = s.stride * j + b - s.pad_left;
+              *t++ = y < 0 || y >= s.H || x < 0 || x >= s.W ? -1 : static_cast<int32_t>((ci * s.H + y) * s.W + x);
+            }
+  }
+  // col [K][G * P] from images [G][image].
+  void gather(const float* images, int64_t G, float* col) const {
+    const int64_t cols = G * P;
+    for (int64_t k = 0; k < K; ++k) {
+      const int32_t* t = src.data() + k * P;
+      for (int64_t g = 0; g < G; ++g) {
+        const float* img = images + g * image;
+        float* __restrict dst = col + k * cols + g * P;
+        for (int64_t p = 0; p < P; ++p) dst[p] = t[p] < 0 ? 0.0f : img[t[p] < 0 ? 0 : t[p]];
+      }
+    }
+  }
+  // images [G][image] += the columns col [K][G * P] summed onto the elements they came from.
+  void scatter_add(const float* col, int64_t G, float* images) const {
+    const int64_t cols = G * P;
+    for (int64_t g = 0; g < G; ++g) {
+      float* img = images + g * image;
+      for (int64_t k = 0; k < K; ++k) {
+        const int32_t* t = src.data() + k * P;
+        const float* c = col + k * cols + g * P;
+        for (int64_t p = 0; p < P; ++p)
+          if (t[p] >= 0) img[t[p]] += c[p];
+      }
+    }
+  }
+};
+
+// Images per group of the explicit columns: about kColumnsPerGroup columns.
+constexpr int64_t kColumnsPerGroup = 512;
+
+// Where they beat the grid (measured on the model's convs): outputs of up to 4x4 pixels, and
+// kernels that are not a multiple of the stride (phase taps past the kernel).
+bool explicit_columns(const Conv2dShape& s) {
+  return s.Ho * s.Wo <= 16 || (s.stride > 1 && (s.kh % s.stride != 0 || s.kw % s.stride != 0));
+}
+
+// Runs f(n0, G) over groups of G images (a fixed split: it depends on N and P only); groups in
+// parallel, or one group with the GEMM's own threads.
+template <typename F>
+void each_group(int64_t N, int64_t P, F f) {
+  const int64_t G = std::max<int64_t>(1, kColumnsPerGroup / P), groups = ceil_div(N, G);
+  const auto run = [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g) f(g * G, std::min(G, N - g * G));
+  };
+  if (groups == 1) run(0, 1);
+  else parallel_for(groups, 1, run);
+}
+
+void columns_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
+  const Columns cols(s);
+  const int64_t out_image = s.Co * cols.P;
+  each_group(s.N, cols.P, [&](int64_t n0, int64_t G) {
+    thread_local std::vector<float> col, result;
+    const int64_t Q = G * cols.P;
+    cols.gather(x + n0 * cols.image, G, scratch(col, cols.K * Q));
+    float* r = scratch(result, s.Co * Q);
+    sgemm(false, false, s.Co, Q, cols.K, 1.0f, w, cols.K, col.data(), Q, 0.0f, r, Q);
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t co = 0; co < s.Co; ++co) {
+        float* dst = y + (n0 + g) * out_image + co * cols.P;
+        const float* src = r + co * Q + g * cols.P;
+        if (accumulate) for (int64_t p = 0; p < cols.P; ++p) dst[p] += src[p];
+        else std::memcpy(dst, src, cols.P * sizeof(float));
+      }
+  });
+}
+
+// dy of images [n0, n0 + G) as [Co][G * P] (transposed: [G * P][Co]).
+void gather_dy(const float* dy, int64_t n0, int64_t G, int64_t Co, int64_t P, bool transposed, float* out) {
+  const int64_t Q = G * P;
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t co = 0; co < Co; ++co) {
+      const float* src = dy + ((n0 + g) * Co + co) * P;
+      if (!transposed) std::memcpy(out + co * Q + g * P, src, P * sizeof(float));
+      else
+        for (int64_t p = 0; p < P; ++p) out[(g * P + p) * Co + co] = src[p];
+    }
+}
+
+void columns_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
+  const Columns cols(s);
+  each_group(s.N, cols.P, [&](int64_t n0, int64_t G) {
+    thread_local std::vector<float> dyc, dcol;
+    const int64_t Q = G * cols.P;
+    gather_dy(dy, n0, G, s.Co, cols.P, false, scratch(dyc, s.Co * Q));
+    float* d = scratch(dcol, cols.K * Q);
+    sgemm(true, false, cols.K, Q, s.Co, 1.0f, w, cols.K, dyc.data(), Q, 0.0f, d, Q);
+    float* images = dx + n0 * cols.image;
+    if (!accumulate) std::fill(images, images + G * cols.image, 0.0f);
+    cols.scatter_add(d, G, images);
+  });
+}
+
+// dw^T [K, Co] = col [K, Q] dy^T [Q, Co] summed over groups of images in order, per fixed part of
+// the images, then the parts in order (same bits for any thread count).
+void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  const Columns cols(s);
+  const int64_t G = std::max<int64_t>(1, kColumnsPerGroup / cols.P), size = s.Co * cols.K;
+  const int64_t parts = std::min(s.N, kWeightGradParts);
+  std::vector<float> partial(static_cast<size_t>(parts * size));  // [parts][K][Co]
+  parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> col, dyt;
+    std::vector<int64_t> rows(static_cast<size_t>(cols.K));
+    for (int64_t part = p0; part < p1; ++part) {
+      const int64_t first = part * s.N / parts, end = (part + 1) * s.N / parts;
+      for (int64_t n0 = first; n0 < end; n0 += G) {
+        const int64_t g = std::min(G, end - n0), Q = g * cols.P;
+        cols.gather(x + n0 * cols.image, g, scratch(col, cols.K * Q));
+        gather_dy(dy, n0, g, s.Co, cols.P, true, scratch(dyt, Q * s.Co));
+        for (int64_t k = 0; k < cols.K; ++k) rows[k] = k * Q;
+        sgemm_rows_a(cols.K, s.Co, Q, col.data(), rows.data(), dyt.data(), s.Co, n0 == first ? 0.0f : 1.0f,
+                     partial.data() + part * size, s.Co);
+      }
+    }
+  });
+  for (int64_t co = 0; co < s.Co; ++co)
+    for (int64_t k = 0; k < cols.K; ++k) {
+      float v = partial[k * s.Co + co];
+      for (int64_t p = 1; p < parts; ++p) v += partial[p * size + k * s.Co + co];
+      float& out = dw[co * cols.K + k];
+      out = accumulate ? out + v : v;
+    }
+}
+
 // A 1x1 conv at stride 1 without padding is a product per image, [Co, Ci] x_n [Ci, H*W]: read
 // in place, no grid. Images of fewer than 16 pixels (3x3) go to the grid, which batches them.
 bool pointwise(const Conv2dShape& s) {
@@ -355,6 +501,7 @@ void pointwise_weight_grad(const float* x, const float* dy, float* dw, const Con
 
 void conv2d_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
   if (pointwise(s)) pointwise_forward(x, w, y, s, accumulate);
+  else if (explicit_columns(s)) columns_forward(x, w, y, s, accumulate);
   else conv_forward(x, w, y, s, accumulate);
 }
 
@@ -363,6 +510,11 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   if (pointwise(s)) {
     if (dx) pointwise_input_grad(w, dy, dx, s, accumulate);
     if (dw) pointwise_weight_grad(x, dy, dw, s, accumulate);
+    return;
+  }
+  if (explicit_columns(s)) {
+    if (dx) columns_input_grad(w, dy, dx, s, accumulate);
+    if (dw) columns_weight_grad(x, dy, dw, s, accumulate);
     return;
   }
   if (dx) conv_input_grad(w, dy, dx, s, accumulate);

@@ -5,7 +5,8 @@
 // a GEMM k-block (the weight gradient's fixed split of the images, K = 288 > 256), and one whose
 // stride-1 weight gradient takes several padded grids of images per part, and output channel
 // counts that fill whole vectors (32) and more than one column tile of the weight gradient (70);
-// 1x1 convs both ways (a product per image from 16 pixels on, the grid below).
+// 1x1 convs both ways (a product per image from 16 pixels on, explicit columns below); a 3x3
+// stride-2 conv whose explicit-columns weight gradient sums several groups of images per part.
 // Tolerances: the op is linear in each input, so central finite differences are exact up to
 // float32 rounding of the few outputs a perturbed element touches; with eps = 1e-2 that is about
 // 1e-4, so the project's abs 2e-3 + rel 2e-3 leaves margin while a missing or misplaced term is off
@@ -57,12 +58,13 @@ export const harness: OpCase[] = [
   conv2d('conv2d 2x2 same (pad 0, one zero row and column after), 3 -> 3', { N: 2, Ci: 3, Co: 5, H: 3, W: 3, kh: 2, kw: 2, stride: 1, padTop: 0, padLeft: 0, Ho: 3, Wo: 3 }),
   conv2d('conv2d 1x1', { N: 2, Ci: 5, Co: 3, H: 6, W: 6, kh: 1, kw: 1, stride: 1, padTop: 0, padLeft: 0, Ho: 6, Wo: 6 }),
   conv2d('conv2d 1x1, 9 output channels at 5x7 (the per-image product: blocks of 4 channels by 16 pixels, and tails)', { N: 3, Ci: 6, Co: 9, H: 5, W: 7, kh: 1, kw: 1, stride: 1, padTop: 0, padLeft: 0, Ho: 5, Wo: 7 }),
-  conv2d('conv2d 1x1 at 3x3 (under 16 pixels: the batched grid)', { N: 3, Ci: 4, Co: 5, H: 3, W: 3, kh: 1, kw: 1, stride: 1, padTop: 0, padLeft: 0, Ho: 3, Wo: 3 }),
+  conv2d('conv2d 1x1 at 3x3 (under 16 pixels: explicit columns)', { N: 3, Ci: 4, Co: 5, H: 3, W: 3, kh: 1, kw: 1, stride: 1, padTop: 0, padLeft: 0, Ho: 3, Wo: 3 }),
   conv2d('conv2d non-square 3x2 kernel stride 2, pads 1 and 1, 5x7 -> 3x4', { N: 2, Ci: 2, Co: 3, H: 5, W: 7, kh: 3, kw: 2, stride: 2, padTop: 1, padLeft: 1, Ho: 3, Wo: 4 }),
   conv2d('conv2d 19 images, K = 288, same 3x3 at 5x5', { N: 19, Ci: 32, Co: 3, H: 5, W: 5, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 5, Wo: 5 }, 24),
   conv2d('conv2d stride 1, non-square 3x2 kernel, pads 2 and 1, 5x7 -> 4x6 (rows and columns of x unused)', { N: 3, Ci: 2, Co: 3, H: 5, W: 7, kh: 3, kw: 2, stride: 1, padTop: 2, padLeft: 1, Ho: 4, Wo: 6 }),
   conv2d('conv2d 32 output channels (the weight gradient reads whole vectors of them in place)', { N: 3, Ci: 4, Co: 32, H: 6, W: 6, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 6, Wo: 6 }, samples),
   conv2d('conv2d 70 output channels, 3x3 stride 2 (two column tiles of the weight gradient, one partial)', { N: 2, Ci: 3, Co: 70, H: 5, W: 5, kh: 3, kw: 3, stride: 2, padTop: 0, padLeft: 0, Ho: 2, Wo: 2 }, samples),
+  conv2d('conv2d 3x3 stride 2, 33 -> 16, 40 images (explicit columns: several groups of images per part of the weight gradient)', { N: 40, Ci: 2, Co: 3, H: 33, W: 33, kh: 3, kw: 3, stride: 2, padTop: 0, padLeft: 0, Ho: 16, Wo: 16 }, 24),
   conv2d('conv2d 50 images, same 3x3 at 28x28 (several padded grids per part of the weight gradient)', { N: 50, Ci: 2, Co: 3, H: 28, W: 28, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 28, Wo: 28 }, 24),
 ];
 
