@@ -6,7 +6,8 @@
 
 namespace gmn::cpu {
 
-inline float* scratch(std::vector<float>& buf, int64_t n) {
+template <typename T>
+T* scratch(std::vector<T>& buf, int64_t n) {
   if (buf.size() < static_cast<size_t>(n)) buf.resize(static_cast<size_t>(n));
   return buf.data();
 }
