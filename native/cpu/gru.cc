@@ -16,47 +16,6 @@ namespace gmn::cpu {
 
 namespace {
 
-// e^z to within a few ulp in plain arithmetic the compiler vectorises (std::exp is a call per
-// value, most of the gating pass), for one value or 8 (vec8.h): z = n ln 2 + r with |r| <= ln 2 / 2
-// (n rounded to nearest by the 1.5 * 2^23 trick), e^r by Cephes' degree-6 polynomial, 2^n through
-// the exponent bits. The argument is clamped to [-87, 88], inside float's range.
-inline float clamp_exp_arg(float z) { return std::min(88.0f, std::max(-87.0f, z)); }
-inline Floats8 clamp_exp_arg(const Floats8& z) {
-  const Floats8 lo = Floats8{} - 87.0f, hi = Floats8{} + 88.0f;
-  const Floats8 above = z < lo ? lo : z;
-  return above > hi ? hi : above;
-}
-inline float pow2(float n) {
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-inline Floats8 pow2(const Floats8& n) {
-  const Ints8 bits = (__builtin_convertvector(n, Ints8) + 127) << 23;
-  Floats8 f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-template <typename T>
-inline T exp_poly(const T& arg) {
-  const T z = clamp_exp_arg(arg);
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
-  const T n = (z * 1.44269504088896341f + kRound) - kRound;
-  const T r = (z - n * 0.693359375f) - n * -2.12194440e-4f;
-  T p = r * 1.9875691500e-4f + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  return (p * r * r + r + 1.0f) * pow2(n);
-}
-
-template <typename T>
-inline T sigmoid(const T& z) {
-  return 1.0f / (1.0f + exp_poly(-z));
-}
-
 // total[n] = [x[n], h[n]], or [x[n], r[n] * h[n]] when r (the gates' first half, row stride 2H) is given.
 void gru_input(const float* x, const float* h, const float* gates, float* total, int64_t N, int64_t I, int64_t H) {
   parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
