@@ -30,7 +30,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "GMN_WITH_CUDA=0", "GMN_NO_CUDA_CAUSE=3"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fexceptions"],
       "conditions": [
         ["gmn_march!=''", { "cflags_cc": ["-march=<(gmn_march)"] }],
         ["gmn_march=='' and gmn_native==1", { "cflags_cc": ["-march=native"] }]
