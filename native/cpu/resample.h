@@ -82,15 +82,28 @@ inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_
           for (int64_t j = 0; j < Wo; ++j) tmp[u * Wo + j] = tt[j * span + g * H + u];
         float* __restrict yp = y + (b0 + g) * Ho * Wo;
         for (int64_t i = 0; i < Ho; ++i) {
-          for (int64_t j = 0; j < Wo; ++j) acc[j] = 0.0f;
-          for (int64_t r = rb[i]; r < rb[i + 1]; ++r) {
+          // Overwriting, the sums go straight into the output row (its first tap as 0 + w t, the
+          // same operations as through acc): a zeroed acc and its copy cost as much as the taps.
+          float* __restrict out = yp + i * Wo;
+          float* __restrict sum = accumulate ? acc : out;
+          const int64_t r0 = rb[i];
+          if (r0 == rb[i + 1]) {
+            for (int64_t j = 0; j < Wo; ++j) sum[j] = 0.0f;
+          } else {
+            const float w = rw[r0];
+            const float* __restrict t = tmp + ri[r0] * Wo;
+            for (int64_t j = 0; j < Wo; ++j) {
+              float v = 0.0f;
+              v += w * t[j];
+              sum[j] = v;
+            }
+          }
+          for (int64_t r = r0 + 1; r < rb[i + 1]; ++r) {
             const float w = rw[r];
             const float* __restrict t = tmp + ri[r] * Wo;
-            for (int64_t j = 0; j < Wo; ++j) acc[j] += w * t[j];
+            for (int64_t j = 0; j < Wo; ++j) sum[j] += w * t[j];
           }
-          float* __restrict out = yp + i * Wo;
           if (accumulate) for (int64_t j = 0; j < Wo; ++j) out[j] += acc[j];
-          else for (int64_t j = 0; j < Wo; ++j) out[j] = acc[j];
         }
       }
     }
