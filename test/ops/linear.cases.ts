@@ -100,4 +100,25 @@ export function extraTests(): void {
       for (const a of [x, w, bias, y]) a.dispose();
     }
   });
+
+  // Every element is the same sequence of multiply-adds whatever the tiling (native/cpu/sgemm.cc),
+  // so a row's output does not depend on the batch it came in: batch-1 inference equals training.
+  test('linear forward: a batch of 1, 6, 16 or 17 rows gives the same bits as those rows within 200', async (t) => {
+    const rng = new Rng(10);
+    const [N, K, M] = [200, 688, 400]; // a GRU hop's gates, K over two slices of the GEMM
+    const xs = Float32Array.from({ length: N * K }, () => 2 * rng.nextFloat() - 1);
+    const w = b.createTensor([M, K], 'cpu', Float32Array.from({ length: M * K }, () => 2 * rng.nextFloat() - 1));
+    const bias = b.createTensor([M], 'cpu', Float32Array.from({ length: M }, () => 2 * rng.nextFloat() - 1));
+    const forward = async (rows: number) => {
+      const [x, y] = [b.createTensor([rows, K], 'cpu', xs.subarray(0, rows * K)), b.createTensor([rows, M], 'cpu')];
+      await y.fill(Number.NaN);
+      await b.linearForward(x, w, bias, y);
+      const out = await y.read();
+      x.dispose(), y.dispose();
+      return out;
+    };
+    const all = await forward(N);
+    for (const rows of [1, 6, 16, 17]) t.deepEqual(await forward(rows), all.subarray(0, rows * M), `${rows} rows`);
+    w.dispose(), bias.dispose();
+  });
 }
