@@ -44,49 +44,7 @@ inline void map_row(float* __restrict out, int64_t n, bool accumulate, F f) {
 // ---- Elementwise math in plain arithmetic the compiler vectorises (a libm call per value would
 // be most of an elementwise pass), for one value or 8, the same bits either way.
 
-// e^z to within a few ulp in plain arithmetic the compiler vectorises (std::exp is a call per
-// value, most of the gating pass), for one value or 8 (vec8.h): z = n ln 2 + r with |r| <= ln 2 / 2
-// (n rounded to nearest by the 1.5 * 2^23 trick), e^r by Cephes' degree-6 polynomial, 2^n through
-// the exponent bits. The argument is clamped to [-87, 88], inside float's range.
-inline float clamp_exp_arg(float z) { return std::min(88.0f, std::max(-87.0f, z)); }
-inline Floats8 clamp_exp_arg(const Floats8& z) {
-  const Floats8 lo = Floats8{} - 87.0f, hi = Floats8{} + 88.0f;
-  const Floats8 above = z < lo ? lo : z;
-  return above > hi ? hi : above;
-}
-inline float pow2(float n) {
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-inline Floats8 pow2(const Floats8& n) {
-  const Ints8 bits = (__builtin_convertvector(n, Ints8) + 127) << 23;
-  Floats8 f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-template <typename T>
-inline T exp_poly(const T& arg) {
-  const T z = clamp_exp_arg(arg);
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
-  const T n = (z * 1.44269504088896341f + kRound) - kRound;
-  const T r = (z - n * 0.693359375f) - n * -2.12194440e-4f;
-  T p = r * 1.9875691500e-4f + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  return (p * r * r + r + 1.0f) * pow2(n);
-}
-
-template <typename T>
-inline T sigmoid(const T& z) {
-  return 1.0f / (1.0f + exp_poly(-z));
-}
-
-// log(u) for u > 0 (finite), to within a few ulp: u = m 2^e with m in [sqrt(1/2), sqrt(2)), log m
-// by Cephes' degree-9 polynomial in m - 1, e ln 2 in two parts.
+// A float's bits as an int32 and back, for one value or 8.
 inline int32_t float_bits(float v) {
   int32_t b;
   std::memcpy(&b, &v, sizeof b);
@@ -107,8 +65,41 @@ inline Floats8 bits_float(const Ints8& b) {
   std::memcpy(&v, &b, sizeof v);
   return v;
 }
+inline int32_t to_int(float v) { return static_cast<int32_t>(v); }
+inline Ints8 to_int(const Floats8& v) { return __builtin_convertvector(v, Ints8); }
 inline float to_float(int32_t i) { return static_cast<float>(i); }
 inline Floats8 to_float(const Ints8& i) { return __builtin_convertvector(i, Floats8); }
+
+// e^z to within a few ulp: z = n ln 2 + r with |r| <= ln 2 / 2 (n rounded to nearest by the
+// 1.5 * 2^23 trick), e^r by Cephes' degree-6 polynomial, 2^n through the exponent bits. The
+// argument is clamped to [-87, 88], inside float's range.
+inline float clamp_exp_arg(float z) { return std::min(88.0f, std::max(-87.0f, z)); }
+inline Floats8 clamp_exp_arg(const Floats8& z) {
+  const Floats8 lo = Floats8{} - 87.0f, hi = Floats8{} + 88.0f;
+  const Floats8 above = z < lo ? lo : z;
+  return above > hi ? hi : above;
+}
+template <typename T>
+inline T exp_poly(const T& arg) {
+  const T z = clamp_exp_arg(arg);
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  const T n = (z * 1.44269504088896341f + kRound) - kRound;
+  const T r = (z - n * 0.693359375f) - n * -2.12194440e-4f;
+  T p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  return (p * r * r + r + 1.0f) * bits_float((to_int(n) + 127) << 23);
+}
+
+template <typename T>
+inline T sigmoid(const T& z) {
+  return 1.0f / (1.0f + exp_poly(-z));
+}
+
+// log(u) for u > 0 (finite), to within a few ulp: u = m 2^e with m in [sqrt(1/2), sqrt(2)), log m
+// by Cephes' degree-9 polynomial in m - 1, e ln 2 in two parts.
 template <typename T>
 inline T log_poly(const T& u) {
   const auto bits = float_bits(u);
