@@ -45,26 +45,17 @@ inline void map_row(float* __restrict out, int64_t n, bool accumulate, F f) {
 // be most of an elementwise pass), for one value or 8, the same bits either way.
 
 // A float's bits as an int32 and back, for one value or 8.
-inline int32_t float_bits(float v) {
-  int32_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
+template <typename To, typename From>
+inline To bit_cast(const From& v) {
+  static_assert(sizeof(To) == sizeof(From));
+  To t;
+  std::memcpy(&t, &v, sizeof t);
+  return t;
 }
-inline Ints8 float_bits(const Floats8& v) {
-  Ints8 b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
-inline float bits_float(int32_t b) {
-  float v;
-  std::memcpy(&v, &b, sizeof v);
-  return v;
-}
-inline Floats8 bits_float(const Ints8& b) {
-  Floats8 v;
-  std::memcpy(&v, &b, sizeof v);
-  return v;
-}
+inline int32_t float_bits(float v) { return bit_cast<int32_t>(v); }
+inline Ints8 float_bits(const Floats8& v) { return bit_cast<Ints8>(v); }
+inline float bits_float(int32_t b) { return bit_cast<float>(b); }
+inline Floats8 bits_float(const Ints8& b) { return bit_cast<Floats8>(b); }
 inline int32_t to_int(float v) { return static_cast<int32_t>(v); }
 inline Ints8 to_int(const Floats8& v) { return __builtin_convertvector(v, Ints8); }
 inline float to_float(int32_t i) { return static_cast<float>(i); }
