@@ -92,13 +92,13 @@ class Pool {
   }
 
   // Calls done() until it is true or about kSpinMicros have passed; whether it became true.
-  // 1 ms: ops awaited one at a time from JS (a forward at batch 1, a benchmark's loop) leave a few
-  // hundred microseconds between regions; with 100 us the workers fell asleep in every gap and each
-  // region paid their wake-up (a 2000x144x32 product awaited in a loop: 400-500 us a call, against
-  // 126 us with 1 ms).
+  // Longer spins were measured and dropped: 1 ms kept the workers awake between ops awaited one at
+  // a time (a small product awaited in a loop: 126 against 400-500 us a call), but made the
+  // training step 2x slower beside one busy process (660-810 against 330-340 ms), and yielding
+  // while spinning gave up that gain again.
   template <typename F>
   static bool spin_until(F done) {
-    constexpr int64_t kSpinMicros = 1000;
+    constexpr int64_t kSpinMicros = 100;
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
     for (int i = 0;; ++i) {
       if (done()) return true;
