@@ -12,7 +12,7 @@ import type { CpuBackendInfo } from '../src/native/binding.js';
 import { Rng } from '../src/data/rng.js';
 import { GraphBuilder } from '../src/onnx/graph.js';
 import { findTorchPython } from './python.js';
-import { gflops, medianSeconds, settle } from './timing.js';
+import { gflops, medianSeconds, settledMedianSeconds } from './timing.js';
 
 /** [N, K, M]: x [N, K] times w^T, w [M, K]. */
 export const GEMM_SHAPES: Array<[number, number, number]> = [
@@ -109,12 +109,10 @@ export async function gemm(): Promise<GemmRow[]> {
     const x = tensor(xs, [N, K]);
     const w = tensor(ws, [M, K]);
     const y = zeros([N, M]);
-    await settle();
-    const ours = await medianSeconds(() => linearForward(x, w, null, y), 21, 3);
+    const ours = await settledMedianSeconds(() => linearForward(x, w, null, y), 21, 3);
     const session = await ortMatMul(ws, N, K, M, threads);
     const feeds = { x: new ort.Tensor('float32', xs, [N, K]) };
-    await settle();
-    const theirs = await medianSeconds(() => session.run(feeds).then(() => undefined), 21, 3);
+    const theirs = await settledMedianSeconds(() => session.run(feeds).then(() => undefined), 21, 3);
     await session.release();
     for (const a of [x, w, y]) a.dispose();
     measured.push({ N, K, M, xs, ws, ours, theirs });

@@ -6,7 +6,7 @@ import { getThreads } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
 import { GMN } from '../src/model/gmn.js';
 import { exportONNX } from '../src/onnx/export.js';
-import { medianSeconds, settle } from './timing.js';
+import { settledMedianSeconds } from './timing.js';
 
 export interface OnnxRow {
   graph: string;
@@ -36,13 +36,10 @@ export async function onnxBench(): Promise<OnnxRow[]> {
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const n of [1, 200]) {
     const x = images(n);
-    await settle();
-    const ours = await medianSeconds(() => model.embed(x).then(() => undefined), 11, 2);
+    const ours = await settledMedianSeconds(() => model.embed(x).then(() => undefined), 11, 2);
     const feeds = { images: new ort.Tensor('float32', x, [n, 1, 28, 28]) };
-    await settle();
-    const d = await medianSeconds(() => encoder.default.run(feeds).then(() => undefined), 11, 2);
-    await settle();
-    const s = await medianSeconds(() => encoder.same.run(feeds).then(() => undefined), 11, 2);
+    const d = await settledMedianSeconds(() => encoder.default.run(feeds).then(() => undefined), 11, 2);
+    const s = await settledMedianSeconds(() => encoder.same.run(feeds).then(() => undefined), 11, 2);
     rows.push({ graph: 'encoder', batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
     console.log(`| encoder | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }
@@ -52,16 +49,13 @@ export async function onnxBench(): Promise<OnnxRow[]> {
     // native: the episode [supports, query]; only the query position is decoded
     const episode = new Float32Array((k + 1) * 784);
     episode.set(support);
-    await settle();
-    const ours = await medianSeconds(async () => {
+    const ours = await settledMedianSeconds(async () => {
       const stats = await model.episodeStats(episode, 1);
       await model.sampleEpisodes(stats, { samples: n, noise: { seed: 1, offset: 0 }, from: 'prior', logits: true, positions: [k] });
     }, 11, 2);
     const feeds = { support: new ort.Tensor('float32', support, [k, 1, 28, 28]), noise: new ort.Tensor('float32', noise, [n, Z]) };
-    await settle();
-    const d = await medianSeconds(() => sampler.default.run(feeds).then(() => undefined), 11, 2);
-    await settle();
-    const s = await medianSeconds(() => sampler.same.run(feeds).then(() => undefined), 11, 2);
+    const d = await settledMedianSeconds(() => sampler.default.run(feeds).then(() => undefined), 11, 2);
+    const s = await settledMedianSeconds(() => sampler.same.run(feeds).then(() => undefined), 11, 2);
     rows.push({ graph: `sampler, k = ${k}`, batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
     console.log(`| sampler, k = ${k} | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }

@@ -1,4 +1,5 @@
 // Timing helpers shared by the benchmarks.
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Median seconds of `repeats` runs of `fn`, after `warmup` untimed runs. */
 export async function medianSeconds(fn: () => Promise<void> | void, repeats = 7, warmup = 2): Promise<number> {
@@ -14,12 +15,13 @@ export async function medianSeconds(fn: () => Promise<void> | void, repeats = 7,
 }
 
 /**
- * A pause before a measurement, the same for every contender: the background work of what ran
- * before (V8's compiler and collector, a released session's threads) would otherwise share the
- * cores with it.
+ * medianSeconds after a 200 ms pause, the same for every contender: the background work of what
+ * ran before (V8's compiler and collector, a released session's threads) would otherwise share
+ * the cores with the measurement.
  */
-export function settle(ms = 200): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export async function settledMedianSeconds(fn: () => Promise<void> | void, repeats?: number, warmup?: number): Promise<number> {
+  await sleep(200);
+  return medianSeconds(fn, repeats, warmup);
 }
 
 export function gflops(flop: number, seconds: number): string {

@@ -10,7 +10,6 @@ namespace gmn::cpu {
 
 using namespace chunks;
 
-
 void adam_update(float* const* params, const float* const* grads, float* const* m, float* const* v,
                  const int64_t* sizes, int64_t count, double lr, double beta1, double beta2, double eps,
                  double weight_decay, bool decoupled, int64_t step, double grad_scale) {

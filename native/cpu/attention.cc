@@ -11,6 +11,7 @@
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
 #include "scratch.h"
+#include "vec8.h"
 
 namespace gmn::cpu {
 
@@ -19,23 +20,15 @@ namespace {
 constexpr double kNormFloor = 1e-8;
 constexpr float kMinStrength = 1e-10f, kMaxStrength = 10.0f;
 
-// In 8 double lanes (products of floats are exact in double), the lanes then the tail summed in
-// order: vectorised for any instruction set, the same bits on each.
+// In 8 double lanes (vec8.h; products of floats are exact in double), the lanes then the tail
+// summed in order: vectorised for any instruction set, the same bits on each.
 double dot(const float* a, const float* b, int64_t n) {
-  typedef float Floats4 __attribute__((vector_size(16)));
-  typedef double Doubles4 __attribute__((vector_size(32)));
-  Doubles4 lo{}, hi{};
+  Doubles8 lanes{};
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    Floats4 a0, a1, b0, b1;
-    std::memcpy(&a0, a + i, sizeof a0), std::memcpy(&a1, a + i + 4, sizeof a1);
-    std::memcpy(&b0, b + i, sizeof b0), std::memcpy(&b1, b + i + 4, sizeof b1);
-    lo += __builtin_convertvector(a0, Doubles4) * __builtin_convertvector(b0, Doubles4);
-    hi += __builtin_convertvector(a1, Doubles4) * __builtin_convertvector(b1, Doubles4);
-  }
+  for (; i + 8 <= n; i += 8)
+    lanes += __builtin_convertvector(load8(a + i), Doubles8) * __builtin_convertvector(load8(b + i), Doubles8);
   double s = 0.0;
-  for (int l = 0; l < 4; ++l) s += lo[l];
-  for (int l = 0; l < 4; ++l) s += hi[l];
+  for (int l = 0; l < 8; ++l) s += lanes[l];
   for (; i < n; ++i) s += double(a[i]) * b[i];
   return s;
 }

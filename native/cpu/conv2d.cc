@@ -398,7 +398,7 @@ void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2
 }
 
 // A 1x1 conv at stride 1 without padding is a product per image, [Co, Ci] x_n [Ci, H*W]: read
-// in place, no grid. Images of fewer than 16 pixels (3x3) go to the grid, which batches them.
+// in place, no grid. Images of fewer than 16 pixels (3x3) go to explicit columns, which batch them.
 bool pointwise(const Conv2dShape& s) {
   return s.kh == 1 && s.kw == 1 && s.stride == 1 && s.pad_top == 0 && s.pad_left == 0 && s.Ho == s.H &&
          s.Wo == s.W && s.H * s.W >= 16;

@@ -26,7 +26,6 @@ inline T bernoulli_term(const T& f, const T& x) {
 // The sum of a row's terms in 8 double lanes, then the lanes and the tail in order: the same bits
 // for any instruction set and thread count.
 double bernoulli_nll(const float* f, const float* x, int64_t D) {
-  typedef double Doubles8 __attribute__((vector_size(64)));
   Doubles8 lanes{};
   int64_t d = 0;
   for (; d + 8 <= D; d += 8) lanes += __builtin_convertvector(bernoulli_term(load8(f + d), load8(x + d)), Doubles8);

@@ -26,7 +26,6 @@ inline float negative_part(float x) { return x > 0.0f ? 0.0f : x; }
 // One row of `n` values of channel slope a: its input gradient, and its slope gradient (the sum of
 // dy * x where x <= 0) in 8 double lanes (a GCC vector: vectorised for any instruction set, same
 // lanes everywhere) combined in lane order, so the same bits whatever the thread count.
-typedef double Doubles8 __attribute__((vector_size(64)));
 
 double prelu_row(const float* __restrict x, const float* __restrict dy, float* __restrict dx, float a, int64_t n,
                  bool accumulate, bool slope) {

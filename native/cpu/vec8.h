@@ -14,6 +14,8 @@ namespace gmn::cpu {
 
 typedef float Floats8 __attribute__((vector_size(32)));
 typedef int32_t Ints8 __attribute__((vector_size(32)));
+// Eight doubles: the lanes of sums of Floats8 kept in double (convert with __builtin_convertvector).
+typedef double Doubles8 __attribute__((vector_size(64)));
 
 inline Floats8 load8(const float* p) {
   Floats8 v;
