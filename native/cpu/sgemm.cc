@@ -141,6 +141,7 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa
   constexpr int MR = 6;  // x 16 columns
   __m256 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
+  for (int r = 0; r < MR; ++r) _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T0);  // see kernel_avx512
   for (int64_t k = 0; k < kc; ++k, pa += MR) {
     const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
@@ -169,6 +170,11 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t 
   constexpr int MR = 8;  // x 32 columns
   __m512 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
+  // C's tile is read only after the k loop: fetch its lines now (rows ldc apart miss every cache).
+  for (int r = 0; r < MR; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + 16), _MM_HINT_T0);
+  }
   for (int64_t k = 0; k < kc; ++k, pa += MR) {
     const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
@@ -222,8 +228,10 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
                          int64_t q1, int64_t kc, const Update& update) {
     float acc[MR * NR];
     const Update raw{1.0f, 0.0f, true};
-    for (int64_t p = 0; p < mc; p += MR) {
-      for (int64_t q = q0; q < q1; ++q) {
+    // Panel of op(B) outer: its KC x NR floats stay in L1 across the row panels, which come
+    // from L2 at a quarter of the bytes a B panel would (MR = NR / 4 rows).
+    for (int64_t q = q0; q < q1; ++q) {
+      for (int64_t p = 0; p < mc; p += MR) {
         const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
         const Panel b = panel(q);
         const MicroKernel run = b.off ? indexed_kernel : kernel;
@@ -321,7 +329,7 @@ void rows_kernel_generic(int64_t kc, const float* const* a, const float* pb, int
   for (int64_t k = 0; k < kc; ++k, pb += ldb) {
     Floats4 b[NV];
     std::memcpy(b, pb, sizeof b);
-#pragma GCC unroll 12
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const Floats4 x = Floats4{} + a[r][k];
       for (int v = 0; v < NV; ++v) acc[r][v] += x * b[v];
@@ -342,7 +350,7 @@ __attribute__((target("avx2,fma"))) void rows_kernel_avx2(int64_t kc, const floa
   for (int64_t k = 0; k < kc; ++k, pb += ldb) {
     __m256 b[NV];
     for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(pb + 8 * v);
-#pragma GCC unroll 12
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256 x = _mm256_broadcast_ss(a[r] + k);
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(x, b[v], acc[r][v]);
