@@ -11,7 +11,7 @@ import { backends, getThreads, linearForward, tensor, zeros } from '../src/index
 import type { CpuBackendInfo } from '../src/native/binding.js';
 import { Rng } from '../src/data/rng.js';
 import { GraphBuilder } from '../src/onnx/graph.js';
-import { findTorchPython } from './python.js';
+import { findTorchPython, torchBlasWarning } from './python.js';
 import { gflops, medianSeconds, settledMedianSeconds } from './timing.js';
 
 /** [N, K, M]: x [N, K] times w^T, w [M, K]. */
@@ -95,8 +95,11 @@ export async function gemm(): Promise<GemmRow[]> {
   const torch = torchTimes(threads);
   console.log(
     `gmn cpu (${cpu.isa} kernels), ${threads} threads; onnxruntime-node ${ort.env.versions?.common ?? ''} MatMul at ${threads} threads` +
-      (torch ? `; torch.mm at ${threads} threads` : '; torch.mm: no Python with torch found (apt-get install python3-torch)'),
+      (torch ? `; torch.mm at ${threads} threads` : '; torch.mm: no Python with torch found (apt-get install python3-torch libopenblas0-pthread)'),
   );
+  const python = torch && findTorchPython();
+  const blas = python ? torchBlasWarning(python) : null;
+  if (blas) console.log(`warning: ${blas}`);
   console.log('| N x K x M | gmn GFLOP/s | ort MatMul GFLOP/s | gmn / ort | torch.mm GFLOP/s | gmn / torch | TypeScript loop GFLOP/s |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   // The TypeScript loops run after every native and onnxruntime measurement: V8 compiles and

@@ -12,7 +12,7 @@ import { GMN } from '../src/model/gmn.js';
 import { loadBinding } from '../src/native/binding.js';
 import { Optimizer, resolveOptimizer } from '../src/train/optimizer.js';
 import { bestSgemm } from './gemm.js';
-import { findTorchPython } from './python.js';
+import { findTorchPython, torchBlasWarning } from './python.js';
 import { stepFlops } from './flops.js';
 import { gflops, medianSeconds } from './timing.js';
 
@@ -117,6 +117,8 @@ export async function trainStep(): Promise<TrainStepResult> {
     console.log(`  PyTorch reference: skipped (${why})`);
     return result({ skipped: why });
   }
+  const blas = torchBlasWarning(python);
+  if (blas) console.log(`  warning: ${blas}`);
   const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; threads: number };
   console.log(`  PyTorch ${ref.threads} threads (float32, same model): ${ref.ms_per_step.toFixed(0)} ms per step; gmn is ${(ref.ms_per_step / (seconds * 1e3)).toFixed(2)}x as fast`);
   return result({ ms: ref.ms_per_step, threads: ref.threads });

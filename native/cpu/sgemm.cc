@@ -229,7 +229,7 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     float acc[MR * NR];
     const Update raw{1.0f, 0.0f, true};
     // Panel of op(B) outer: its KC x NR floats stay in L1 across the row panels, which come
-    // from L2 at a quarter of the bytes a B panel would (MR = NR / 4 rows).
+    // from L2 at a quarter of the bytes a B panel would (8 rows against 32 columns with AVX-512).
     for (int64_t q = q0; q < q1; ++q) {
       for (int64_t p = 0; p < mc; p += MR) {
         const int64_t mr = std::min(MR, mc - p), nr = std::min(NR, nc - q * NR);
