@@ -102,9 +102,6 @@ export async function gemm(): Promise<GemmRow[]> {
   if (blas) console.log(`warning: ${blas}`);
   console.log('| N x K x M | gmn GFLOP/s | ort MatMul GFLOP/s | gmn / ort | torch.mm GFLOP/s | gmn / torch | TypeScript loop GFLOP/s |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  // The TypeScript loops run after every native and onnxruntime measurement: V8 compiles and
-  // collects for them on background threads, which would share the two cores with the products
-  // measured next.
   // Half a second of products before the first measurement: the first shape measured right after
   // start-up ran at half its rate (the pool's threads and the CPU's clock still settling).
   {
@@ -113,6 +110,9 @@ export async function gemm(): Promise<GemmRow[]> {
     for (const t0 = Date.now(); Date.now() - t0 < 500; ) await linearForward(x, w, null, y);
     for (const a of [x, w, y]) a.dispose();
   }
+  // The TypeScript loops run after every native and onnxruntime measurement: V8 compiles and
+  // collects for them on background threads, which would share the two cores with the products
+  // measured next.
   const measured: Array<{ N: number; K: number; M: number; xs: Float32Array; ws: Float32Array; ours: number; theirs: number }> = [];
   for (const [N, K, M] of GEMM_SHAPES) {
     const xs = rand(N * K);

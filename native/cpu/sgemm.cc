@@ -329,7 +329,7 @@ void rows_kernel_generic(int64_t kc, const float* const* a, const float* pb, int
   for (int64_t k = 0; k < kc; ++k, pb += ldb) {
     Floats4 b[NV];
     std::memcpy(b, pb, sizeof b);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
       const Floats4 x = Floats4{} + a[r][k];
       for (int v = 0; v < NV; ++v) acc[r][v] += x * b[v];
@@ -350,7 +350,7 @@ __attribute__((target("avx2,fma"))) void rows_kernel_avx2(int64_t kc, const floa
   for (int64_t k = 0; k < kc; ++k, pb += ldb) {
     __m256 b[NV];
     for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(pb + 8 * v);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
       const __m256 x = _mm256_broadcast_ss(a[r] + k);
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(x, b[v], acc[r][v]);
