@@ -4,8 +4,13 @@
 // gathers from the outputs that read it), so every gradient element is written once, race-free.
 #pragma once
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
@@ -38,6 +43,96 @@ inline Taps transpose(const Taps& t, int64_t inputs) {
   return r;
 }
 
+#ifdef __AVX512F__
+// The column taps as K tap planes for the vector path: output j's k-th tap reads index[k][j] with
+// weight[k][j] where bit j of mask[k] is set (taps beyond an output's count are masked off, so a
+// NaN or infinity at index 0 does not leak into outputs that do not read it). Chunks of 16 outputs.
+struct TapPlanes {
+  int64_t K = 0, chunks = 0;
+  std::vector<int32_t> index;  // [chunk][k][16]
+  std::vector<float> weight;   // [chunk][k][16]
+  std::vector<uint16_t> mask;  // [chunk][k]
+  explicit TapPlanes(const Taps& t) {
+    const int64_t n = t.outputs();
+    for (int64_t o = 0; o < n; ++o) K = std::max(K, t.begin[o + 1] - t.begin[o]);
+    chunks = (n + 15) / 16;
+    index.assign(chunks * K * 16, 0);
+    weight.assign(chunks * K * 16, 0.0f);
+    mask.assign(chunks * K, 0);
+    for (int64_t o = 0; o < n; ++o)
+      for (int64_t k = 0; k < t.begin[o + 1] - t.begin[o]; ++k) {
+        const int64_t at = ((o / 16) * K + k) * 16 + o % 16;
+        index[at] = static_cast<int32_t>(t.index[t.begin[o] + k]);
+        weight[at] = t.weight[t.begin[o] + k];
+        mask[(o / 16) * K + k] |= static_cast<uint16_t>(1u << (o % 16));
+      }
+  }
+};
+
+// The column sums of R input rows (R independent chains of multiply-adds), rows of up to 32
+// elements ld apart: out[r][j] = sum over column taps (v, w) of j: w * row_r[v], in tap order, each
+// tap plane one two-register permute and a masked fused multiply-add per 16 outputs. Rows of out
+// are Wp (whole chunks) apart and get whole chunks, zeros past the last output.
+template <int R>
+inline void column_sums(const float* __restrict rows, int64_t ld, int64_t W, const TapPlanes& planes,
+                        float* __restrict out, int64_t Wp) {
+  const __mmask16 mlo = static_cast<__mmask16>(W >= 16 ? 0xffff : (1u << W) - 1);
+  const __mmask16 mhi = static_cast<__mmask16>(W <= 16 ? 0 : (1u << (W - 16)) - 1);
+  __m512 lo[R], hi[R];
+  for (int r = 0; r < R; ++r) {
+    lo[r] = _mm512_maskz_loadu_ps(mlo, rows + r * ld);
+    hi[r] = _mm512_maskz_loadu_ps(mhi, rows + r * ld + 16);
+  }
+  for (int64_t c = 0; c < planes.chunks; ++c) {
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < planes.K; ++k) {
+      const int64_t at = (c * planes.K + k) * 16;
+      const __m512i index = _mm512_loadu_si512(planes.index.data() + at);
+      const __m512 weight = _mm512_loadu_ps(planes.weight.data() + at);
+      const __mmask16 m = planes.mask[c * planes.K + k];
+      for (int r = 0; r < R; ++r) acc[r] = _mm512_mask3_fmadd_ps(_mm512_permutex2var_ps(lo[r], index, hi[r]), weight, acc[r], m);
+    }
+    // Whole stores: a masked store would not forward to the row pass's loads.
+    for (int r = 0; r < R; ++r) _mm512_storeu_ps(out + r * Wp + c * 16, acc[r]);
+  }
+}
+
+// resample() for inputs of up to 32 columns, plane by plane: each input row's column sums
+// (column_sums) into rows of Wp, then each output row as 16 outputs at a time in a register, the
+// sum of its row taps' rows of those. The same sums in the same order as the general engine.
+inline void resample_avx512(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows,
+                            const Taps& cols, bool accumulate) {
+  const int64_t Ho = rows.outputs(), Wo = cols.outputs();
+  const TapPlanes col_planes(cols);
+  const int64_t Wp = col_planes.chunks * 16;
+  const int64_t* __restrict rb = rows.begin.data();
+  const int64_t* __restrict ri = rows.index.data();
+  const float* __restrict rw = rows.weight.data();
+  parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> buffer;
+    float* __restrict sums = scratch(buffer, H * Wp);  // one plane's column sums, [H][Wp]
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* xp = x + p * H * W;
+      int64_t u = 0;
+      for (; u + 4 <= H; u += 4) column_sums<4>(xp + u * W, W, W, col_planes, sums + u * Wp, Wp);
+      for (; u < H; ++u) column_sums<1>(xp + u * W, W, W, col_planes, sums + u * Wp, Wp);
+      for (int64_t i = 0; i < Ho; ++i) {
+        float* __restrict out = y + (p * Ho + i) * Wo;
+        for (int64_t j = 0; j < Wo; j += 16) {
+          __m512 v = _mm512_setzero_ps();
+          for (int64_t r = rb[i]; r < rb[i + 1]; ++r)
+            v = _mm512_fmadd_ps(_mm512_set1_ps(rw[r]), _mm512_loadu_ps(sums + ri[r] * Wp + j), v);
+          const __mmask16 m = static_cast<__mmask16>(Wo - j >= 16 ? 0xffff : (1u << (Wo - j)) - 1);
+          if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out + j), v);
+          _mm512_mask_storeu_ps(out + j, m, v);
+        }
+      }
+    }
+  });
+}
+#endif
+
 // y[p, i, j] = (accumulate ? y : 0) + sum over row taps (u, wu) of i: wu * sum over column taps (v, wv) of j: wv * x[p, u, v]
 // In two passes over batches of planes (about 256 input rows a batch): the column sums of every input row first,
 // then the rows. The column pass runs on the batch transposed (xt[v][g, u]: plane g's column v as
@@ -45,6 +140,9 @@ inline Taps transpose(const Taps& t, int64_t inputs) {
 // happen in the same order as written above.
 inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows, const Taps& cols,
               bool accumulate) {
+#ifdef __AVX512F__
+  if (W <= 32) return resample_avx512(x, y, planes, H, W, rows, cols, accumulate);
+#endif
   const int64_t batch = std::max<int64_t>(1, 256 / H);
   const int64_t Ho = rows.outputs(), Wo = cols.outputs();
   // Raw pointers to the tables: stores into float buffers could otherwise alias them for the compiler.
@@ -128,7 +226,7 @@ inline Taps bilinear_taps(int64_t in, int64_t out) {
     const int64_t lo = i * in / out, hi = std::min(lo + 1, in - 1);
     const float frac = static_cast<float>(i * in - lo * out) / static_cast<float>(out);
     t.add(lo, 1.0f - frac);
-    t.add(hi, frac);
+    if (frac != 0.0f) t.add(hi, frac);  // a weight of 0 adds nothing (for finite inputs): half the taps at 2x
     t.next_output();
   }
   return t;

@@ -31,6 +31,8 @@ export const harness: OpCase[] = [
   avgPool2d('avgPool2d 3 stride 2, 13 -> 6', [2, 3, 13, 13], 3, 2, samples),
   avgPool2d('avgPool2d 2 stride 2, 6 -> 3', [3, 2, 6, 6], 2, 2),
   avgPool2d('avgPool2d non-square 3 stride 1, 4x6 -> 2x4', [2, 2, 4, 6], 3, 1),
+  // Rows wider than the 32 columns of the AVX-512 path (resample.h): the general engine.
+  avgPool2d('avgPool2d wide 2 stride 2, 4x40 -> 2x20', [1, 2, 4, 40], 2, 2, samples),
 ];
 
 // Valid operands, so that each case breaks exactly one thing: 3 stride 2, 13 -> 6.

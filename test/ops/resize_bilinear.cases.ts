@@ -31,6 +31,9 @@ export const harness: OpCase[] = [
   resizeBilinear('resizeBilinear 13 -> 28', [2, 2, 13, 13], 28, 28, samples),
   resizeBilinear('resizeBilinear down 7 -> 3', [2, 3, 7, 7], 3, 3),
   resizeBilinear('resizeBilinear non-square 4x5 -> 7x3', [2, 2, 4, 5], 7, 3),
+  // Rows wider than the 32 columns of the AVX-512 path (resample.h), forward and backward: the general engine.
+  resizeBilinear('resizeBilinear wide 3x20 -> 4x40 (its backward reads rows of 40)', [1, 2, 3, 20], 4, 40, samples),
+  resizeBilinear('resizeBilinear wide 4x40 -> 3x20', [1, 2, 4, 40], 3, 20, samples),
 ];
 
 // Valid operands, so that each case breaks exactly one thing: 6 -> 13.
