@@ -14,6 +14,7 @@
 #include "../kernels/kernels.h"
 #include "scratch.h"
 #include "sgemm.h"
+#include "transpose.h"
 #include "vec8.h"
 
 namespace gmn::cpu {
@@ -230,14 +231,16 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
         const Grid grid(ph.x.planes(), ph.x.Hp, ph.x.Wp, ph.kh, ph.kw, std::min(G, end - n0));
         grid.fill(x, ph.x, n0, scratch(xp, grid.size()));
         float* d = scratch(dyg, grid.Q * s.Co);  // [Q][Co]
-        std::fill(d, d + grid.Q * s.Co, 0.0f);
-        for (int64_t g = 0; g < grid.G; ++g)
-          for (int64_t co = 0; co < s.Co; ++co)
-            for (int64_t i = 0; i < s.Ho; ++i) {
-              const float* src = dy + (n0 + g) * s.Co * P + co * P + i * s.Wo;
-              float* dst = d + (g * plane + i * grid.Wp) * s.Co + co;
-              for (int64_t j = 0; j < s.Wo; ++j) dst[j * s.Co] = src[j];
-            }
+        for (int64_t g = 0; g < grid.G; ++g) {
+          float* dg = d + g * plane * s.Co;
+          for (int64_t i = 0; i < s.Ho; ++i) {
+            const float* src = dy + (n0 + g) * s.Co * P + i * s.Wo;  // row i of channel co at src + co * P
+            float* row = dg + i * grid.Wp * s.Co;
+            transpose_into([&](int64_t co) { return src + co * P; }, s.Co, s.Wo, row, s.Co);
+            std::fill(row + s.Wo * s.Co, row + grid.Wp * s.Co, 0.0f);  // the columns past the output
+          }
+          std::fill(dg + s.Ho * grid.Wp * s.Co, dg + plane * s.Co, 0.0f);  // the rows past it
+        }
         sgemm_rows_a(K, s.Co, grid.Q, xp.data(), grid.off.data(), d, s.Co, n0 == first ? 0.0f : 1.0f,
                      partial.data() + part * size, s.Co);
       }
