@@ -62,7 +62,9 @@ void pack_b(const Rows& B, bool tb, int64_t k0, int64_t kc, int64_t j0, int64_t 
       continue;
     }
     for (int64_t k = 0; k < kc; ++k, pb += NR) {
-      if (!tb) {  // a row of op(B), zero-padded past the matrix
+      if (!tb && w == NR) {  // a row of op(B); a constant size, copied inline rather than by a call
+        std::memcpy(pb, B.row(k0 + k) + j0 + p, NR * sizeof(float));
+      } else if (!tb) {  // zero-padded past the matrix
         std::memcpy(pb, B.row(k0 + k) + j0 + p, w * sizeof(float));
         std::fill(pb + w, pb + NR, 0.0f);
       } else {
