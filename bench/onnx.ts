@@ -46,13 +46,7 @@ export async function onnxBench(): Promise<OnnxRow[]> {
   const support = images(k);
   for (const n of [1, 200]) {
     const noise = Float32Array.from({ length: n * Z }, () => rng.nextFloat() - 0.5);
-    // native: the episode [supports, query]; only the query position is decoded
-    const episode = new Float32Array((k + 1) * 784);
-    episode.set(support);
-    const ours = await settledMedianSeconds(async () => {
-      const stats = await model.episodeStats(episode, 1);
-      await model.sampleEpisodes(stats, { samples: n, noise: { seed: 1, offset: 0 }, from: 'prior', logits: true, positions: [k] });
-    }, 11, 2);
+    const ours = await settledMedianSeconds(() => model.sampleLogits(support, { n, noise }).then(() => undefined), 11, 2);
     const feeds = { support: new ort.Tensor('float32', support, [k, 1, 28, 28]), noise: new ort.Tensor('float32', noise, [n, Z]) };
     const d = await settledMedianSeconds(() => sampler.default.run(feeds).then(() => undefined), 11, 2);
     const s = await settledMedianSeconds(() => sampler.same.run(feeds).then(() => undefined), 11, 2);

@@ -144,3 +144,39 @@ test('sampleEpisodes: decoding only some positions gives the same bits as decodi
   }
   await t.throwsAsync(model.sampleEpisodes(stats, { ...options, positions: [3] }), { instanceOf: RangeError, message: /options\.positions\[0\]/ });
 });
+
+test('sampleLogits: the same bits as decoding the position after the supports with sampleEpisodes, k = 0, 1, 3', async (t) => {
+  const configs = [
+    { ...tiny, latent: 3, episodeLength: 5 },
+    { ...tiny, latent: 3, episodeLength: 5, similarity: 'cosine', hops: 2 },
+    { ...tiny, latent: 3, episodeLength: 5, hops: 0 },
+    { ...tiny, latent: 3, episodeLength: 5, conditional: true },
+    { ...tiny, latent: 3, episodeLength: 5, pseudoInputs: 0 },
+    { latent: 3, stateSize: 16, keySize: 8, hops: 1, episodeLength: 5, batchSize: 1 },
+  ] as const;
+  for (const config of configs) {
+    const model = new GMN(config, { device: 'cpu', seed: 9 });
+    t.teardown(() => model.dispose());
+    const Z = model.config.latent, n = 3;
+    for (const k of [0, 1, 3]) {
+      const support = episode(20 + k, k);
+      const rng = new Rng(k);
+      const noise = Float32Array.from({ length: n * Z }, () => rng.nextFloat() * 4 - 2);
+      // the episode path: sample s's z at position k from the same noise, the other rows' from anything
+      const L = k + 1;
+      const eps = Float32Array.from({ length: n * L * Z }, () => rng.nextFloat() * 4 - 2);
+      for (let s = 0; s < n; s++) eps.set(noise.subarray(s * Z, (s + 1) * Z), (s * L + k) * Z);
+      const x = new Float32Array(L * 784);
+      x.set(support);
+      const want = await model.sampleEpisodes(await model.episodeStats(x, 1), { samples: n, noise: eps, from: 'prior', logits: true, positions: [k] });
+      const got = await model.sampleLogits(support, { n, noise });
+      t.deepEqual(got, want.logits!, `${JSON.stringify(config)}, k = ${k}`);
+      t.true(got.some((v, i) => v !== got[(i + 784) % got.length]), 'the samples differ');
+    }
+  }
+  const model = new GMN(tiny, { device: 'cpu', seed: 9 });
+  t.teardown(() => model.dispose());
+  await t.throwsAsync(model.sampleLogits(new Float32Array(100), { n: 1, noise: { seed: 0, offset: 0 } }), { instanceOf: RangeError, message: /support/ });
+  await t.throwsAsync(model.sampleLogits(new Float32Array(0), { n: 0, noise: { seed: 0, offset: 0 } }), { instanceOf: RangeError, message: /options\.n/ });
+  await t.throwsAsync(model.sampleLogits(new Float32Array(0), { n: 2, noise: new Float32Array(3) }), { instanceOf: RangeError, message: /noise/ });
+});

@@ -49,18 +49,11 @@ export async function generate(model: GMN, options: GenerateOptions = {}): Promi
   if (typeof reconstruct !== 'boolean') throw typeError('options.reconstruct', 'a boolean', reconstruct);
   if (reconstruct && k === 0) throw rangeError('options.support', 'at least one image to reconstruct', '0 images');
 
-  // Episodes: the supports, then (for new images) a blank query position that reads all of them.
-  const length = reconstruct ? k : k + 1;
-  const x = new Float32Array(length * PIXELS);
-  x.set(support);
-  const stats = await model.episodeStats(x, 1);
-  const { logits } = await model.sampleEpisodes(stats, {
-    samples: n,
-    noise: { seed, offset: 0 },
-    from: reconstruct ? 'posterior' : 'prior',
-    logits: true,
-    positions: reconstruct ? undefined : [k],
-  });
+  const noise = { seed, offset: 0 };
+  // New images read the supports from the position after them; reconstructions are the episode of the supports.
+  const logits = reconstruct
+    ? (await model.sampleEpisodes(await model.episodeStats(support, 1), { samples: n, noise, from: 'posterior', logits: true })).logits!
+    : await model.sampleLogits(support, { n, noise });
   const rng = new Rng(seed);
   const pixel = (f: number) => {
     const p = 1 / (1 + Math.exp(-f));
@@ -68,7 +61,7 @@ export async function generate(model: GMN, options: GenerateOptions = {}): Promi
   };
   const images = new Float32Array((reconstruct ? n * k : n) * PIXELS);
   // logits come in the order of the images: sample-major, then position
-  for (let i = 0; i < images.length; i++) images[i] = pixel(logits![i]);
+  for (let i = 0; i < images.length; i++) images[i] = pixel(logits[i]);
   return { support: support.slice(), k, n, reconstruct, images };
 }
 

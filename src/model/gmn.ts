@@ -71,8 +71,11 @@ function checkImages(name: string, x: unknown): number {
 type Net = { tape: Tape; L: Layers; p: (name: string) => Var; has: (name: string) => boolean; lin: (input: Var, name: string) => Var };
 
 type Reader = {
+  /** Rows of `episodes` whole episodes; row t of an episode reads its rows s < t, then the pseudo-slots while t < pseudoPositions. */
   values: Var;
   keys: Var;
+  episodes: number;
+  pseudoPositions: number;
   h0: Var;
   pseudoKeys: Var | null;
   pseudoValues: Var | null;
@@ -176,8 +179,8 @@ export class GMN {
     return this.run(async (tape) => {
       const net = this.net(tape);
       const psi = this.encode(net.L, tape.constant(x, [rows, 1, IMAGE_SIDE, IMAGE_SIDE]), net.p);
-      const q = this.posterior(net, this.reader(net, 'shared', psi), psi, episodes);
-      const prior = this.prior(net, this.reader(net, 'prior', psi), episodes);
+      const q = this.posterior(net, this.reader(net, 'shared', psi, episodes), psi);
+      const prior = this.prior(net, this.reader(net, 'prior', psi, episodes));
       await tape.sync();
       const [psiV, muQ, preQ, muP, preP] = await Promise.all([psi, q.mu, q.pre, prior.mu, prior.pre].map((v) => v.value.read()));
       return { episodes, length: rows / episodes, x, psi: psiV, q: { mu: muQ, pre: preQ }, prior: { mu: muP, pre: preP } };
@@ -220,7 +223,7 @@ export class GMN {
       const prior = { mu: c(stats.prior.mu, Z), pre: c(stats.prior.pre, Z) };
       const source = from === 'posterior' ? q : prior;
       let z = net.L.gaussianSample(source.mu, source.pre, this.noise(tape, options.noise, [rows, Z]));
-      let input = this.likelihoodInput(net, this.reader(net, 'shared', psi), z, chosen.length * samples);
+      let input = this.likelihoodInput(net, this.reader(net, 'shared', psi, chosen.length * samples), z);
       let x = c(stats.x, PIXELS);
       let [qs, ps] = [q, prior];
       if (!every) {
@@ -248,6 +251,33 @@ export class GMN {
     });
   }
 
+  /**
+   * Bernoulli logits [n, 784] of n new images given k support images x [k, 784] (pixels in [0, 1];
+   * k = 0: none, the pseudo-inputs stand in): z = mu + sigma * noise from the prior p(z | supports)
+   * at the position after them, decoded after the likelihood's read of the supports. The same
+   * computation as the exported 'sampler' graph, and as decoding that position of an episode
+   * [supports, query] with `sampleEpisodes`, but each new image reads only the supports' memory.
+   * `noise` is [n, latent] standard normal values, or drawn natively from (seed, offset).
+   */
+  async sampleLogits(support: Float32Array, options: { n: number; noise: Noise }): Promise<Float32Array> {
+    if (!(support instanceof Float32Array)) throw typeError('support', 'a Float32Array of 28x28 images', support);
+    if (support.length % PIXELS !== 0) throw rangeError('support', 'a multiple of 784 values (images of 28x28)', support.length);
+    const k = support.length / PIXELS;
+    const n = checkInteger('options.n', options.n, 1);
+    const Z = this.config.latent;
+    return this.run(async (tape) => {
+      const net = this.net(tape);
+      const { L, p } = net;
+      const psi = k > 0 ? this.encode(L, tape.constant(support, [k, 1, IMAGE_SIDE, IMAGE_SIDE]), p) : null;
+      const prior = this.prior(net, this.supportReader(net, 'prior', psi, 1));
+      const broadcast = (v: Var) => L.broadcastRows(L.reshape(v, [Z]), n);
+      const z = L.gaussianSample(broadcast(prior.mu), broadcast(prior.pre), this.noise(tape, options.noise, [n, Z]));
+      const logits = this.decode(L, this.likelihoodInput(net, this.supportReader(net, 'shared', psi, n), z), p);
+      await tape.sync();
+      return logits.value.read();
+    });
+  }
+
   /** Runs forward-only work on a tape of its own and frees the tape's tensors afterwards. */
   private async run<R>(work: (tape: Tape) => Promise<R>): Promise<R> {
     const tape = new Tape(this.b, this.device);
@@ -265,11 +295,11 @@ export class GMN {
     const net = this.net(tape);
     const images = tape.constant(x, [rows, 1, IMAGE_SIDE, IMAGE_SIDE]);
     const psi = this.encode(net.L, images, net.p);
-    const shared = this.reader(net, 'shared', psi);
-    const q = this.posterior(net, shared, psi, B);
+    const shared = this.reader(net, 'shared', psi, B);
+    const q = this.posterior(net, shared, psi);
     const z = net.L.gaussianSample(q.mu, q.pre, this.noise(tape, noise, [rows, c.latent]));
-    const prior = this.prior(net, this.reader(net, 'prior', psi), B);
-    const logits = this.likelihood(net, shared, z, B);
+    const prior = this.prior(net, this.reader(net, 'prior', psi, B));
+    const logits = this.decode(net.L, this.likelihoodInput(net, shared, z), net.p);
 
     const weight = new Float32Array(rows);
     for (let row = 0; row < rows; row++) weight[row] = c.conditional && row % T < c.maxClasses ? 0 : 1 / B;
@@ -292,15 +322,60 @@ export class GMN {
     return { tape, L, p, has, lin };
   }
 
-  /** A reader's memory over `psi` (rows of whole episodes) and its parameters. */
-  private reader(net: Net, r: 'shared' | 'prior', psi: Var): Reader {
-    const { L, p, has } = net;
+  /** A reader's memory over `psi` (rows of `episodes` whole episodes) and its parameters. */
+  private reader(net: Net, r: 'shared' | 'prior', psi: Var, episodes: number): Reader {
+    const { p, has } = net;
     return {
       values: psi,
-      keys: L.linearPrelu(psi, p(`${r}.key.weight`), p(`${r}.key.bias`), p(`${r}.key.slope`)),
-      h0: p(`${r}.h0`),
+      keys: this.keys(net, r, psi),
+      episodes,
+      pseudoPositions: this.config.conditional ? 1 : psi.shape[0] / episodes,
+      ...this.readerParameters(net, r),
       pseudoKeys: has(`${r}.pseudo.key`) ? p(`${r}.pseudo.key`) : null,
       pseudoValues: has(`${r}.pseudo.value`) ? p(`${r}.pseudo.value`) : null,
+    };
+  }
+
+  /**
+   * A reader for `rows` new positions, each reading the k supports (psi [k, 288], or null for none)
+   * and the pseudo-inputs, as the position after the supports in an episode would (a conditional
+   * model's pseudo-inputs only when k = 0). The memory goes in the read's pseudo-slots, which every
+   * row reads; each row is an episode of one position, whose own slot no row reads.
+   */
+  private supportReader(net: Net, r: 'shared' | 'prior', psi: Var | null, rows: number): Reader {
+    const { L, p, has } = net;
+    const pseudo = has(`${r}.pseudo.key`) && !(this.config.conditional && psi);
+    const keys = [psi && this.keys(net, r, psi), pseudo ? p(`${r}.pseudo.key`) : null].filter((v): v is Var => v !== null);
+    const values = [psi, pseudo ? p(`${r}.pseudo.value`) : null].filter((v): v is Var => v !== null);
+    // rows of several [m, width] matrices, one after the other: as one row of [1, m * width] each
+    const stack = (parts: Var[]) => {
+      if (parts.length <= 1) return parts[0] ?? null;
+      const width = parts[0].shape[1];
+      const joined = L.concat(parts.map((v) => L.reshape(v, [1, v.shape[0] * width])));
+      return L.reshape(joined, [joined.shape[1] / width, width]);
+    };
+    const unread = (width: number) => net.tape.result(net.tape.tensor([rows, width]), []);
+    return {
+      values: unread(FEATURES),
+      keys: unread(this.config.keySize),
+      episodes: rows,
+      pseudoPositions: 1,
+      ...this.readerParameters(net, r),
+      pseudoKeys: stack(keys),
+      pseudoValues: stack(values),
+    };
+  }
+
+  /** The keys of a reader's memory: [rows of psi, keySize]. */
+  private keys(net: Net, r: 'shared' | 'prior', psi: Var): Var {
+    const { L, p } = net;
+    return L.linearPrelu(psi, p(`${r}.key.weight`), p(`${r}.key.bias`), p(`${r}.key.slope`));
+  }
+
+  private readerParameters(net: Net, r: 'shared' | 'prior') {
+    const { p } = net;
+    return {
+      h0: p(`${r}.h0`),
       gru: {
         wGates: p(`${r}.gru.gates.weight`),
         bGates: p(`${r}.gru.gates.bias`),
@@ -313,13 +388,12 @@ export class GMN {
 
   /**
    * K hops of matching over the reader's memory (K = 0: average matching), each followed by a GRU
-   * update of the state h. Rows are `episodes` whole episodes; row t of an episode reads rows s < t.
+   * update of the state h of every row of the reader.
    */
-  private read(net: Net, R: Reader, episodes: number, hops: number, query: (h: Var) => Var, strength: string) {
+  private read(net: Net, R: Reader, hops: number, query: (h: Var) => Var, strength: string) {
     const { L, lin } = net;
-    const rows = R.values.shape[0];
-    const pseudoPositions = this.config.conditional ? 1 : rows / episodes;
-    let h = L.broadcastRows(R.h0, rows);
+    const { episodes, pseudoPositions } = R;
+    let h = L.broadcastRows(R.h0, R.values.shape[0]);
     let r: Var | null = null;
     for (let k = 0; k < Math.max(hops, 1); k++) {
       const memory = { values: R.values, pseudoKeys: R.pseudoKeys, pseudoValues: R.pseudoValues };
@@ -333,30 +407,25 @@ export class GMN {
   }
 
   /** Recognition q(z | x_t, x_<t): mu and pre-sigma per row. */
-  private posterior(net: Net, shared: Reader, psi: Var, episodes: number): Gaussian {
+  private posterior(net: Net, shared: Reader, psi: Var): Gaussian {
     const { L, lin } = net;
-    const q = this.read(net, shared, episodes, this.config.hops, (h) => lin(L.concat([h, psi]), 'rec.query'), 'rec.strength');
+    const q = this.read(net, shared, this.config.hops, (h) => lin(L.concat([h, psi]), 'rec.query'), 'rec.strength');
     const input = L.concat([psi, q.r, q.h]);
     return { mu: lin(input, 'rec.mu'), pre: lin(input, 'rec.sigma') };
   }
 
   /** The conditional prior p(z | x_<t). */
-  private prior(net: Net, prior: Reader, episodes: number): Gaussian {
+  private prior(net: Net, prior: Reader): Gaussian {
     const { L, lin, p } = net;
-    const pr = this.read(net, prior, episodes, this.config.priorHops, (h) => lin(h, 'prior.query'), 'prior.strength');
+    const pr = this.read(net, prior, this.config.priorHops, (h) => lin(h, 'prior.query'), 'prior.strength');
     const hidden = L.linearPrelu(L.concat([pr.r, pr.h]), p('prior.hidden.weight'), p('prior.hidden.bias'), p('prior.hidden.slope'));
     return { mu: lin(hidden, 'prior.mu'), pre: lin(hidden, 'prior.sigma') };
   }
 
-  /** The likelihood p(x_t | z, x_<t): Bernoulli logits [rows, 784]. */
-  private likelihood(net: Net, shared: Reader, z: Var, episodes: number): Var {
-    return this.decode(net.L, this.likelihoodInput(net, shared, z, episodes), net.p);
-  }
-
   /** The decoder's input [z, r, h] of every row, after the likelihood's read. */
-  private likelihoodInput(net: Net, shared: Reader, z: Var, episodes: number): Var {
+  private likelihoodInput(net: Net, shared: Reader, z: Var): Var {
     const { L, lin } = net;
-    const g = this.read(net, shared, episodes, this.config.hops, (h) => lin(L.concat([h, z]), 'gen.query'), 'gen.strength');
+    const g = this.read(net, shared, this.config.hops, (h) => lin(L.concat([h, z]), 'gen.query'), 'gen.strength');
     return L.concat([z, g.r, g.h]);
   }
 
