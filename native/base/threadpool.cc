@@ -165,14 +165,66 @@ Pool& pool() {
 
 }  // namespace
 
-void parallel_for(int64_t n, int64_t grain, const RangeFn& fn) {
+namespace {
+
+// Whether a region runs on the pool or on the caller alone is learnt per call site and size: waking
+// the other threads costs tens of microseconds in a VM, more than a small region's whole work (a
+// convolution of one image, a linear layer of one row). Each site times the way it ran; a region
+// of the pool under kTryMicros is tried on the caller next, after which the faster way is kept and
+// the other retimed every kRetime runs. Only where the chunks run changes, never their bounds, so
+// the results are the same bits either way.
+struct Site {
+  const void* at = nullptr;
+  int64_t n = 0, grain = 0;
+  float pool_us = -1, caller_us = -1;  // the last time of each way; -1: not yet timed
+  uint32_t runs = 0;
+};
+constexpr float kTryMicros = 150;
+constexpr uint32_t kRetime = 64;
+thread_local Site sites[256];
+
+Site& site_of(const void* at, int64_t n, int64_t grain) {
+  const uint64_t h = (reinterpret_cast<uintptr_t>(at) >> 2) ^ (static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ull) ^ static_cast<uint64_t>(grain);
+  Site& s = sites[(h ^ (h >> 29)) & 255];
+  if (s.at != at || s.n != n || s.grain != grain) s = Site{at, n, grain};
+  return s;
+}
+
+bool on_caller(Site& s) {
+  ++s.runs;
+  if (s.pool_us < 0) return false;
+  if (s.caller_us < 0) return s.pool_us < kTryMicros;
+  const bool caller = s.caller_us <= s.pool_us;
+  return s.runs % kRetime == 0 ? !caller : caller;
+}
+
+void run_serially(int64_t n, int64_t grain, const RangeFn& fn) {
+  for (int64_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
+}
+
+}  // namespace
+
+__attribute__((noinline)) void parallel_for(int64_t n, int64_t grain, const RangeFn& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  if (in_parallel_region || n <= grain) {
-    for (int64_t b = 0; b < n; b += grain) fn(b, std::min(n, b + grain));
-    return;
+  if (in_parallel_region || n <= grain) return run_serially(n, grain, fn);
+  Site& s = site_of(__builtin_return_address(0), n, grain);
+  const bool caller = on_caller(s);
+  const auto start = std::chrono::steady_clock::now();
+  if (caller) {
+    in_parallel_region = true;  // nested regions run serially, as they would on the pool
+    try {
+      run_serially(n, grain, fn);
+    } catch (...) {
+      in_parallel_region = false;
+      throw;
+    }
+    in_parallel_region = false;
+  } else {
+    pool().run(n, grain, fn);
   }
-  pool().run(n, grain, fn);
+  const float us = std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() - start).count();
+  (caller ? s.caller_us : s.pool_us) = us;
 }
 
 int num_threads() { return pool().size(); }
