@@ -91,6 +91,11 @@ export class Tape {
     return this.own(this.b.emptyTensor(shape, this.device));
   }
 
+  /** An input written later (a recorded pass's): no gradient, its contents unspecified until written. */
+  input(shape: number[]): Var {
+    return new Var(this.tensor(shape), false, this);
+  }
+
   /** Input data: no gradient. */
   constant(data: Float32Array, shape: number[]): Var {
     return new Var(this.own(this.b.createTensor(shape, this.device, data)), false, this);

@@ -94,3 +94,59 @@ test('op profiling counts each op run while enabled, and takeOpProfile clears th
   t.throws(() => b.setOpProfiling('yes' as unknown as boolean), { instanceOf: TypeError });
   for (const v of [x, slope, y]) v.dispose();
 });
+
+// Recording takes whatever this thread issues until it ends: these tests run serially, and record
+// synchronous code only (as GMN does).
+test.serial('recording: the jobs issued between beginRecording and endRecording run again, in order, on each run()', async (t) => {
+  const x = b.createTensor([4], 'cpu', new Float32Array([1, 2, 3, 4]));
+  const y = b.createTensor([4], 'cpu', new Float32Array(4).fill(Number.NaN));
+  const later = b.createTensor([4], 'cpu', new Float32Array(4).fill(7));
+  let issued: Promise<void>[];
+  let program: ReturnType<typeof b.endRecording>;
+  b.beginRecording();
+  try {
+    // y = 2 x + x, then later = 1 everywhere (a recorded fill)
+    issued = [b.addScaled(x, 2, y, false), b.addScaled(x, 1, y, true), later.fill(1)];
+    t.throws(() => y.read(), { message: /Tensor\.read.*recorded/ });
+    t.throws(() => b.beginRecording(), { message: /already recording/ });
+  } finally {
+    program = b.endRecording();
+  }
+  await Promise.all(issued); // resolved at once: nothing has run
+  t.is(program.jobs, 3);
+  t.true((await y.read()).every((v) => Number.isNaN(v)), 'recorded jobs did not run');
+  t.deepEqual(Array.from(await later.read()), [7, 7, 7, 7]);
+  await program.run();
+  t.deepEqual(Array.from(await y.read()), [3, 6, 9, 12]);
+  t.deepEqual(Array.from(await later.read()), [1, 1, 1, 1]);
+  // inputs written between runs are what the next run reads; a run is ordered with the jobs around it
+  const write = x.write(new Float32Array([10, 20, 30, 40]));
+  const run = program.run();
+  const got = y.read();
+  await Promise.all([write, run]);
+  t.deepEqual(Array.from(await got), [30, 60, 90, 120]);
+  t.throws(() => b.endRecording(), { message: /not recording/ });
+  program.dispose();
+  t.throws(() => program.run(), { message: /disposed/ });
+  for (const a of [x, y, later]) a.dispose();
+});
+
+test.serial('recording: the jobs keep their tensors; an op refused at issue is not recorded', async (t) => {
+  const x = b.createTensor([2, 3], 'cpu', new Float32Array(6).fill(1));
+  const w = b.createTensor([4, 3], 'cpu', new Float32Array(12).fill(1));
+  const y = b.emptyTensor([2, 4], 'cpu');
+  let program: ReturnType<typeof b.endRecording>;
+  b.beginRecording();
+  try {
+    void b.linearForward(x, w, null, y);
+    t.throws(() => b.linearForward(x, x, null, y), { instanceOf: RangeError });
+  } finally {
+    program = b.endRecording();
+  }
+  t.is(program.jobs, 1);
+  for (const a of [x, w]) a.dispose();
+  await program.run();
+  t.deepEqual(Array.from(await y.read()), new Array(8).fill(3));
+  program.dispose();
+  y.dispose();
+});

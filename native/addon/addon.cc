@@ -132,6 +132,43 @@ Napi::Value TakeOpProfile(const Napi::CallbackInfo& info) {
   return a;
 }
 
+Napi::Value BeginRecording(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    check_arg_count(info, 0, 0, "beginRecording");
+    begin_recording(info.Env());
+    return info.Env().Undefined();
+  });
+}
+
+// endRecording() -> { jobs, run(), dispose() }: run() issues the recorded jobs as one job;
+// dispose() releases them (and the tensors only they hold) once runs already issued are done.
+Napi::Value EndRecording(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    check_arg_count(info, 0, 0, "endRecording");
+    auto program = std::make_shared<std::shared_ptr<const Program>>(end_recording(env));
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("jobs", double((*program)->jobs.size()));
+    o.Set("run", Napi::Function::New(
+                     env,
+                     [program](const Napi::CallbackInfo& call) -> Napi::Value {
+                       return guarded(call.Env(), [&]() -> Napi::Value {
+                         if (!*program) throw std::runtime_error("Program.run: the program was disposed");
+                         return run_program(call.Env(), *program);
+                       });
+                     },
+                     "run"));
+    o.Set("dispose", Napi::Function::New(
+                         env,
+                         [program](const Napi::CallbackInfo& call) -> Napi::Value {
+                           program->reset();
+                           return call.Env().Undefined();
+                         },
+                         "dispose"));
+    return o;
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_executor(env);
   exports.Set("Tensor", TensorWrap::Init(env));
@@ -142,6 +179,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("setOpProfiling", Napi::Function::New<SetOpProfiling>(env, "setOpProfiling"));
   exports.Set("takeOpProfile", Napi::Function::New<TakeOpProfile>(env, "takeOpProfile"));
+  exports.Set("beginRecording", Napi::Function::New<BeginRecording>(env, "beginRecording"));
+  exports.Set("endRecording", Napi::Function::New<EndRecording>(env, "endRecording"));
   register_ops(env, exports);
   return exports;
 }

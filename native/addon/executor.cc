@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace gmn::addon {
@@ -23,6 +24,7 @@ struct EnvState {
   bool alive = true;
   Napi::ThreadSafeFunction tsfn;
   int64_t pending = 0;  // jobs issued and not yet settled; touched on the environment's thread only
+  std::shared_ptr<Program> recording;  // while recording (begin_recording); the environment's thread only
 };
 
 struct Task {
@@ -247,11 +249,48 @@ void set_profiling(bool enabled) { executor().set_profiling(enabled); }
 std::vector<OpTime> take_profile() { return executor().take_profile(); }
 
 Napi::Promise submit(Napi::Env env, Submission job) {
-  auto* task = new Task{std::move(job), env_state(env), Napi::Promise::Deferred::New(env), {}};
+  std::shared_ptr<EnvState> state = env_state(env);
+  if (state->recording) {
+    if (job.result || job.synchronizes)
+      throw std::runtime_error(std::string(job.op) + " returns a value, which a recorded program cannot: end the recording first");
+    state->recording->jobs.push_back(std::move(job));
+    auto done = Napi::Promise::Deferred::New(env);
+    done.Resolve(env.Undefined());
+    return done.Promise();
+  }
+  auto* task = new Task{std::move(job), std::move(state), Napi::Promise::Deferred::New(env), {}};
   Napi::Promise promise = task->deferred.Promise();
   if (task->env->pending++ == 0) task->env->tsfn.Ref(env);
   executor().push(task);
   return promise;
+}
+
+void begin_recording(Napi::Env env) {
+  std::shared_ptr<EnvState> state = env_state(env);
+  if (state->recording) throw std::runtime_error("beginRecording: already recording (call endRecording first)");
+  state->recording = std::make_shared<Program>();
+}
+
+std::shared_ptr<Program> end_recording(Napi::Env env) {
+  std::shared_ptr<EnvState> state = env_state(env);
+  if (!state->recording) throw std::runtime_error("endRecording: not recording (call beginRecording first)");
+  return std::exchange(state->recording, nullptr);
+}
+
+Napi::Promise run_program(Napi::Env env, std::shared_ptr<const Program> program) {
+  const Device device = program->jobs.empty() ? Device::CPU : program->jobs.front().device;
+  return submit(env, {"Program.run", device, [program] {
+                        for (const Submission& job : program->jobs) {
+                          try {
+                            job.run();
+                          } catch (const std::bad_alloc&) {
+                            throw std::runtime_error(std::string(job.op) + ": out of memory: the allocation could not be satisfied");
+                          } catch (const std::exception& e) {
+                            throw std::runtime_error(std::string(job.op) + ": " + e.what());
+                          }
+                        }
+                      },
+                      nullptr});
 }
 
 }  // namespace gmn::addon

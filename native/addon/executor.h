@@ -11,6 +11,7 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,21 @@ struct Submission {
 };
 
 Napi::Promise submit(Napi::Env env, Submission job);
+
+// A recorded sequence of jobs, run again as one job (the counterpart of a CUDA graph): a forward
+// pass of fixed shapes issues its ops once, and each later pass costs one round trip instead of
+// one per op. Its jobs keep their tensors alive and run on the same tensors every time.
+struct Program {
+  std::vector<Submission> jobs;
+};
+
+// While an environment records, the jobs it submits are appended to its program instead of run,
+// and their Promises resolve at once; jobs that return a value (reads) are refused with an Error.
+// A recorded write writes the data it was given then, every run.
+void begin_recording(Napi::Env env);
+std::shared_ptr<Program> end_recording(Napi::Env env);
+// Runs the program's jobs in order as one job; the Promise rejects with the first failure, named by its op.
+Napi::Promise run_program(Napi::Env env, std::shared_ptr<const Program> program);
 
 // Called once per environment at module initialisation.
 void init_executor(Napi::Env env);

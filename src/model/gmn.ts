@@ -3,7 +3,7 @@
 import { Tape, Var } from '../autograd.js';
 import { resolveDevice, type DeviceOption } from '../backend.js';
 import { checkInteger, checkOneOf, typeError, rangeError } from '../errors.js';
-import { loadBinding, type DeviceName, type NativeBinding, type NativeTensor } from '../native/binding.js';
+import { loadBinding, type DeviceName, type NativeBinding, type NativeProgram, type NativeTensor } from '../native/binding.js';
 import { FEATURES, IMAGE_SIDE, PIXELS, resolveConfig, type GMNConfig } from './config.js';
 import { Layers } from './layers.js';
 import { DECODER_SECTIONS, ENCODER_SECTIONS, Parameters, parameterSpecs } from './parameters.js';
@@ -68,6 +68,9 @@ function checkImages(name: string, x: unknown): number {
   return x.length / PIXELS;
 }
 
+/** A forward pass recorded once for its shapes (`GMN.recorded`): its input tensors, its output, and the tape that holds them. */
+type Recorded = { key: string; program: NativeProgram; tape: Tape; inputs: NativeTensor[]; output: NativeTensor };
+
 type Net = { tape: Tape; L: Layers; p: (name: string) => Var; has: (name: string) => boolean; lin: (input: Var, name: string) => Var };
 
 type Reader = {
@@ -109,6 +112,9 @@ export class GMN {
 
   /** What the file a model was loaded from says of its training (`loadModel`); empty for a new model. */
   info: Record<string, unknown> = {};
+
+  /** The last recorded pass of each kind ('embed', 'sample'), run again while the shapes repeat. */
+  private readonly recordings = new Map<string, Recorded>();
 
   /**
    * A new model, initialised as the paper's from `options.seed`, or holding `values` (every
@@ -159,12 +165,12 @@ export class GMN {
   /** psi, the encoder's 288-d embedding, of n images x [n, 784] (pixels in [0, 1]): [n, 288]. */
   async embed(x: Float32Array): Promise<Float32Array> {
     const n = checkImages('x', x);
-    return this.run(async (tape) => {
+    const r = this.recorded('embed', `${n}`, (tape) => {
       const net = this.net(tape);
-      const psi = this.encode(net.L, tape.constant(x, [n, 1, IMAGE_SIDE, IMAGE_SIDE]), net.p);
-      await tape.sync();
-      return psi.value.read();
+      const images = tape.input([n, 1, IMAGE_SIDE, IMAGE_SIDE]);
+      return { inputs: [images.value], output: this.encode(net.L, images, net.p).value };
     });
+    return this.replay(r, [r.inputs[0].write(x)]);
   }
 
   /**
@@ -265,17 +271,66 @@ export class GMN {
     const k = support.length / PIXELS;
     const n = checkInteger('options.n', options.n, 1);
     const Z = this.config.latent;
-    return this.run(async (tape) => {
+    const { noise } = options;
+    if (noise instanceof Float32Array && noise.length !== n * Z) throw rangeError('noise', `${n * Z} values (n x latent)`, noise.length);
+    const r = this.recorded('sample', `${k} ${n}`, (tape) => {
       const net = this.net(tape);
       const { L, p } = net;
-      const psi = k > 0 ? this.encode(L, tape.constant(support, [k, 1, IMAGE_SIDE, IMAGE_SIDE]), p) : null;
+      const eps = tape.input([n, Z]);
+      const supports = k > 0 ? tape.input([k, 1, IMAGE_SIDE, IMAGE_SIDE]) : null;
+      const psi = supports && this.encode(L, supports, p);
       const prior = this.prior(net, this.supportReader(net, 'prior', psi, 1));
       const broadcast = (v: Var) => L.broadcastRows(L.reshape(v, [Z]), n);
-      const z = L.gaussianSample(broadcast(prior.mu), broadcast(prior.pre), this.noise(tape, options.noise, [n, Z]));
+      const z = L.gaussianSample(broadcast(prior.mu), broadcast(prior.pre), eps);
       const logits = this.decode(L, this.likelihoodInput(net, this.supportReader(net, 'shared', psi, n), z), p);
-      await tape.sync();
-      return logits.value.read();
+      return { inputs: supports ? [eps.value, supports.value] : [eps.value], output: logits.value };
     });
+    const [eps, supports] = r.inputs;
+    const written = [noise instanceof Float32Array ? eps.write(noise) : this.b.randomNormal(eps, noise.seed, noise.offset)];
+    if (supports) written.push(supports.write(support));
+    return this.replay(r, written);
+  }
+
+  /**
+   * The recorded pass `kind` for `key` (its shapes): recorded now, through `build` on a tape of its
+   * own, unless the last one of this kind has the same key; it replaces that one.
+   */
+  private recorded(kind: string, key: string, build: (tape: Tape) => { inputs: NativeTensor[]; output: NativeTensor }): Recorded {
+    const last = this.recordings.get(kind);
+    if (last?.key === key) return last;
+    this.forget(kind);
+    const tape = new Tape(this.b, this.device);
+    let built: { inputs: NativeTensor[]; output: NativeTensor } | undefined;
+    let program: NativeProgram;
+    this.b.beginRecording();
+    try {
+      built = build(tape);
+    } finally {
+      program = this.b.endRecording();
+      if (!built) {
+        program.dispose();
+        tape.dispose();
+      }
+    }
+    const r = { key, program, tape, ...built };
+    this.recordings.set(kind, r);
+    return r;
+  }
+
+  /** Runs a recorded pass after the writes of its inputs, and reads its output. */
+  private async replay(r: Recorded, writes: Promise<void>[]): Promise<Float32Array> {
+    // settled in issue order: a failure of the writes or the run is the one reported
+    const done = await Promise.all([...writes, r.program.run(), r.output.read()]);
+    return done[done.length - 1] as Float32Array;
+  }
+
+  /** Frees the recorded pass of `kind`, if any (work already issued on it still completes). */
+  private forget(kind: string): void {
+    const r = this.recordings.get(kind);
+    if (!r) return;
+    r.program.dispose();
+    r.tape.dispose();
+    this.recordings.delete(kind);
   }
 
   /** Runs forward-only work on a tape of its own and frees the tape's tensors afterwards. */
@@ -483,6 +538,7 @@ export class GMN {
   }
 
   dispose(): void {
+    for (const kind of [...this.recordings.keys()]) this.forget(kind);
     this.params.dispose();
   }
 }

@@ -70,6 +70,25 @@ export interface NativeBinding
   setOpProfiling(enabled: boolean): void;
   /** The entries gathered since the last call, slowest first; clears them. */
   takeOpProfile(): { op: string; calls: number; seconds: number }[];
+  /**
+   * Starts recording on this thread: until endRecording(), the jobs it issues (ops, writes, fills)
+   * are kept instead of run, and their Promises resolve at once; a job that returns a value (a
+   * read) throws. A recorded write writes the data it was given then, on every run. Record
+   * synchronous code only: whatever this thread issues until endRecording() is recorded.
+   */
+  beginRecording(): void;
+  /** Ends the recording: the jobs, to run again in order on the same tensors. */
+  endRecording(): NativeProgram;
+}
+
+/** A recorded sequence of jobs (`endRecording`). */
+export interface NativeProgram {
+  /** How many jobs were recorded. */
+  readonly jobs: number;
+  /** Issues the jobs, in order, as one job: after the work queued before it, before the work queued after. */
+  run(): Promise<void>;
+  /** Releases the jobs and the tensors only they hold (after runs already issued); run() then throws. */
+  dispose(): void;
 }
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
