@@ -81,6 +81,14 @@ class Executor {
   }
 
   void set_profiling(bool enabled) { profiling_.store(enabled, std::memory_order_relaxed); }
+  bool profiling() const { return profiling_.load(std::memory_order_relaxed); }
+
+  void add_time(const char* what, std::chrono::steady_clock::duration d) {
+    std::lock_guard<std::mutex> lock(profile_mutex_);
+    ProfileEntry& e = profile_[what];
+    e.calls += 1;
+    e.seconds += std::chrono::duration<double>(d).count();
+  }
 
   std::vector<OpTime> take_profile() {
     std::vector<OpTime> list;
@@ -115,13 +123,6 @@ class Executor {
       execute(*task);
       settle(task);
     }
-  }
-
-  void add_time(const char* what, std::chrono::steady_clock::duration d) {
-    std::lock_guard<std::mutex> lock(profile_mutex_);
-    ProfileEntry& e = profile_[what];
-    e.calls += 1;
-    e.seconds += std::chrono::duration<double>(d).count();
   }
 
   void execute(Task& t) {
@@ -279,10 +280,14 @@ std::shared_ptr<Program> end_recording(Napi::Env env) {
 
 Napi::Promise run_program(Napi::Env env, std::shared_ptr<const Program> program) {
   const Device device = program->jobs.empty() ? Device::CPU : program->jobs.front().device;
+  // With profiling on, each recorded job's time is added to its op too (Program.run's own entry is their total).
   return submit(env, {"Program.run", device, [program] {
+                        const bool profiling = executor().profiling();
                         for (const Submission& job : program->jobs) {
                           try {
+                            const auto start = std::chrono::steady_clock::now();
                             job.run();
+                            if (profiling) executor().add_time(job.op, std::chrono::steady_clock::now() - start);
                           } catch (const std::bad_alloc&) {
                             throw std::runtime_error(std::string(job.op) + ": out of memory: the allocation could not be satisfied");
                           } catch (const std::exception& e) {

@@ -407,16 +407,190 @@ void gemm_rows_a(int64_t M, int64_t N, int64_t K, const float* A, const int64_t*
   });
 }
 
+// ---- C[M, N] = alpha A B^T + beta C for a few rows of A (a linear layer of one or a few rows):
+// B's rows are read in place, 16 (or 8) at a time, and transposed in registers, so B, the layer's
+// weights, is read once and never packed, and no register tile is padded with absent rows. Every
+// element of C is the same sequence of fused multiply-adds as in the micro-kernels (k in order,
+// one KC slice after another, the same update): the same bits as gemm().
+constexpr int64_t kFewRows = 8;
+
+#if defined(__x86_64__)
+// t[j][i] = rows[i][j] for a 16 x 16 block.
+__attribute__((target("avx512f"))) inline void transpose16(const __m512 r[16], __m512 out[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4g + c], lane l: rows 4g..4g+3 of column 4l + c
+  for (int g = 0; g < 4; ++g) {
+    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    out[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    out[4 + c] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+    out[8 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    out[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+  }
+}
+
+// Columns [j0, j0 + w) of C, w <= 16, for M rows. The full 16-deep blocks keep everything in
+// registers; the last, partial one reads its transposed columns back from the stack.
+template <int M>
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void few_rows_avx512(int64_t K, float alpha, const float* A,
+                                                                          int64_t lda, const float* B, int64_t ldb,
+                                                                          float beta, float* C, int64_t ldc, int64_t j0,
+                                                                          int64_t w) {
+  const __mmask16 cols = static_cast<__mmask16>((1u << w) - 1);
+  for (int64_t k0 = 0; k0 < K; k0 += KC) {
+    const int64_t kc = std::min(KC, K - k0);
+    __m512 acc[M];
+    for (int m = 0; m < M; ++m) acc[m] = _mm512_setzero_ps();
+    for (int64_t kb = 0; kb < kc; kb += 16) {
+      const int64_t d = std::min<int64_t>(16, kc - kb);
+      const __mmask16 depth = static_cast<__mmask16>((1u << d) - 1);
+      const float* a = A + k0 + kb;
+      __m512 r[16], t[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_ps(i < w ? depth : 0, B + (j0 + i) * ldb + k0 + kb);
+      transpose16(r, t);
+      if (d == 16) {
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j)
+#pragma GCC unroll 8
+          for (int m = 0; m < M; ++m) acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda + j]), t[j], acc[m]);
+      } else {
+        alignas(64) float tail[16][16];
+        for (int j = 0; j < 16; ++j) _mm512_store_ps(tail[j], t[j]);
+        for (int64_t j = 0; j < d; ++j)
+#pragma GCC unroll 8
+          for (int m = 0; m < M; ++m) acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda + j]), _mm512_load_ps(tail[j]), acc[m]);
+      }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int m = 0; m < M; ++m) {
+      float* out = C + m * ldc + j0;
+      const __m512 v = _mm512_mul_ps(va, acc[m]);
+      const __m512 c = _mm512_maskz_loadu_ps(cols, out);
+      const __m512 y = k0 > 0 ? _mm512_add_ps(c, v) : beta == 0.0f ? v : _mm512_add_ps(_mm512_mul_ps(vb, c), v);
+      _mm512_mask_storeu_ps(out, cols, y);
+    }
+  }
+}
+
+// t[j][i] = rows[i][j] for an 8 x 8 block.
+__attribute__((target("avx2"))) inline void transpose8(const __m256 r[8], __m256 out[8]) {
+  __m256 t[8], s[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 4h..4h+3: s[4h + c], lane l, is column 4l + c
+    s[4 * h] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+    s[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+    s[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+    s[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    out[c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x20);
+    out[4 + c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x31);
+  }
+}
+
+// The first n of 8 lanes set, as maskload wants it.
+__attribute__((target("avx2"))) inline __m256i lanes8(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Columns [j0, j0 + w) of C, w <= 8, for M rows (as few_rows_avx512).
+template <int M>
+__attribute__((target("avx2,fma"))) void few_rows_avx2(int64_t K, float alpha, const float* A, int64_t lda,
+                                                       const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                                                       int64_t j0, int64_t w) {
+  const __m256i cols = lanes8(w), none = _mm256_setzero_si256();
+  for (int64_t k0 = 0; k0 < K; k0 += KC) {
+    const int64_t kc = std::min(KC, K - k0);
+    __m256 acc[M];
+    for (int m = 0; m < M; ++m) acc[m] = _mm256_setzero_ps();
+    for (int64_t kb = 0; kb < kc; kb += 8) {
+      const int64_t d = std::min<int64_t>(8, kc - kb);
+      const __m256i depth = lanes8(d);
+      const float* a = A + k0 + kb;
+      __m256 r[8], t[8];
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) r[i] = _mm256_maskload_ps(B + (j0 + i) * ldb + k0 + kb, i < w ? depth : none);
+      transpose8(r, t);
+      if (d == 8) {
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j)
+#pragma GCC unroll 8
+          for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(_mm256_set1_ps(a[m * lda + j]), t[j], acc[m]);
+      } else {
+        alignas(32) float tail[8][8];
+        for (int j = 0; j < 8; ++j) _mm256_store_ps(tail[j], t[j]);
+        for (int64_t j = 0; j < d; ++j)
+#pragma GCC unroll 8
+          for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(_mm256_set1_ps(a[m * lda + j]), _mm256_load_ps(tail[j]), acc[m]);
+      }
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    for (int m = 0; m < M; ++m) {
+      float* out = C + m * ldc + j0;
+      const __m256 v = _mm256_mul_ps(va, acc[m]);
+      const __m256 c = _mm256_maskload_ps(out, cols);
+      const __m256 y = k0 > 0 ? _mm256_add_ps(c, v) : beta == 0.0f ? v : _mm256_add_ps(_mm256_mul_ps(vb, c), v);
+      _mm256_maskstore_ps(out, cols, y);
+    }
+  }
+}
+#endif
+
+using FewRowsKernel = void (*)(int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                               float beta, float* C, int64_t ldc, int64_t j0, int64_t w);
+
+// C = alpha A B^T + beta C for M <= kFewRows, in blocks of L columns, by the kernel for M rows.
+template <int64_t L, template <int> class Kernels>
+void gemm_few_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                   int64_t ldb, float beta, float* C, int64_t ldc) {
+  static constexpr FewRowsKernel kernels[kFewRows] = {Kernels<1>::run, Kernels<2>::run, Kernels<3>::run, Kernels<4>::run,
+                                                      Kernels<5>::run, Kernels<6>::run, Kernels<7>::run, Kernels<8>::run};
+  const FewRowsKernel kernel = kernels[M - 1];
+  parallel_for((N + L - 1) / L, 4, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk) kernel(K, alpha, A, lda, B, ldb, beta, C, ldc, blk * L, std::min(L, N - blk * L));
+  });
+}
+
+#if defined(__x86_64__)
+template <int M>
+struct FewRowsAvx512 {
+  static constexpr FewRowsKernel run = few_rows_avx512<M>;
+};
+template <int M>
+struct FewRowsAvx2 {
+  static constexpr FewRowsKernel run = few_rows_avx2<M>;
+};
+#endif
+
 }  // namespace
 
 namespace {
 void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                   const Rows& B, float beta, float* C, int64_t ldc) {
 #if defined(__x86_64__)
+  const bool few_rows = !ta && tb && !B.off && M <= kFewRows && K > 0;
   switch (cpu_isa().active) {
     case CpuIsa::Avx512:
+      if (few_rows) return gemm_few_rows<16, FewRowsAvx512>(M, N, K, alpha, A, lda, B.base, B.ld, beta, C, ldc);
       return gemm<8, 32, kernel_avx512<false>, kernel_avx512<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
     case CpuIsa::Avx2:
+      if (few_rows) return gemm_few_rows<8, FewRowsAvx2>(M, N, K, alpha, A, lda, B.base, B.ld, beta, C, ldc);
       return gemm<6, 16, kernel_avx2<false>, kernel_avx2<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
     default: break;
   }

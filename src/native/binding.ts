@@ -65,7 +65,8 @@ export interface NativeBinding
   setThreads(threads: number): void;
   /**
    * While enabled, the executor adds each job's run time to its op's entry, and the time it waited
-   * for work to "(executor idle)". For CUDA jobs this is the time to issue the kernels.
+   * for work to "(executor idle)". For CUDA jobs this is the time to issue the kernels. A recorded
+   * program's jobs count under their own ops, and their total under "Program.run".
    */
   setOpProfiling(enabled: boolean): void;
   /** The entries gathered since the last call, slowest first; clears them. */

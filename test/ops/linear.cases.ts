@@ -103,9 +103,10 @@ export function extraTests(): void {
 
   // Every element is the same sequence of multiply-adds whatever the tiling (native/cpu/sgemm.cc),
   // so a row's output does not depend on the batch it came in: batch-1 inference equals training.
-  test('linear forward: a batch of 1, 6, 16 or 17 rows gives the same bits as those rows within 200', async (t) => {
+  // A GRU hop's gates (K over three slices of the GEMM), and a shape with partial blocks of both
+  // K and M (up to 8 rows take their own kernel, which must keep the same sums).
+  for (const [N, K, M] of [[200, 688, 400], [40, 531, 37]]) test(`linear forward ${N}x${K}x${M}: a batch of 1 to 9, 16 or 17 rows gives the same bits as those rows within ${N}`, async (t) => {
     const rng = new Rng(10);
-    const [N, K, M] = [200, 688, 400]; // a GRU hop's gates, K over two slices of the GEMM
     const xs = Float32Array.from({ length: N * K }, () => 2 * rng.nextFloat() - 1);
     const w = b.createTensor([M, K], 'cpu', Float32Array.from({ length: M * K }, () => 2 * rng.nextFloat() - 1));
     const bias = b.createTensor([M], 'cpu', Float32Array.from({ length: M }, () => 2 * rng.nextFloat() - 1));
@@ -118,7 +119,7 @@ export function extraTests(): void {
       return out;
     };
     const all = await forward(N);
-    for (const rows of [1, 6, 16, 17]) t.deepEqual(await forward(rows), all.subarray(0, rows * M), `${rows} rows`);
+    for (const rows of [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) t.deepEqual(await forward(rows), all.subarray(0, rows * M), `${rows} rows`);
     w.dispose(), bias.dispose();
   });
 }
