@@ -125,6 +125,11 @@ test.serial('recording: the jobs issued between beginRecording and endRecording 
   const got = y.read();
   await Promise.all([write, run]);
   t.deepEqual(Array.from(await got), [30, 60, 90, 120]);
+  // the same in one job: the inputs' data written first, the output read after
+  t.deepEqual(Array.from((await program.run([x], [new Float32Array([1, 0, -1, 0.5])], y))!), [3, 0, -3, 1.5]);
+  t.is(await program.run([x], [new Float32Array(4)]), undefined);
+  t.throws(() => program.run([x], [new Float32Array(3)], y), { instanceOf: RangeError, message: /length 4.*data\[0\]/ });
+  t.throws(() => program.run([x], null, y), { instanceOf: TypeError, message: /data/ });
   t.throws(() => b.endRecording(), { message: /not recording/ });
   program.dispose();
   t.throws(() => program.run(), { message: /disposed/ });

@@ -3,7 +3,11 @@
 // executor (executor.h) and returns a Promise.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "../base/backend.h"
 #include "../base/cpu_isa.h"
@@ -140,8 +144,51 @@ Napi::Value BeginRecording(const Napi::CallbackInfo& info) {
   });
 }
 
-// endRecording() -> { jobs, run(), dispose() }: run() issues the recorded jobs as one job;
-// dispose() releases them (and the tensors only they hold) once runs already issued are done.
+// run(inputs?, data?, output?) of a recorded program: one job that writes data[i] into inputs[i],
+// runs the recorded jobs, and reads `output` (the Promise's value; undefined without one).
+Napi::Value RunProgram(const Napi::CallbackInfo& info, const std::shared_ptr<const Program>& program) {
+  check_arg_count(info, 0, 3, "Program.run");
+  if (!program) throw std::runtime_error("Program.run: the program was disposed");
+  const auto arg = [&](size_t i) { return info.Length() > i ? info[i] : info.Env().Undefined(); };
+  const bool none = arg(0).IsUndefined() || arg(0).IsNull();
+  const std::vector<Tensor> inputs = none ? std::vector<Tensor>{} : get_tensor_array(arg(0), "inputs");
+  if (!none && (!arg(1).IsArray() || arg(1).As<Napi::Array>().Length() != inputs.size()))
+    throw type_error("data", "an array of " + std::to_string(inputs.size()) + " Float32Arrays (one per input)", describe(arg(1)));
+  // Copied now, so the caller may change its arrays before the run.
+  std::vector<std::shared_ptr<std::vector<float>>> data;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Napi::Value d = arg(1).As<Napi::Array>().Get(uint32_t(i));
+    const std::string name = "data[" + std::to_string(i) + "]";
+    if (!d.IsTypedArray() || d.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw type_error(name.c_str(), "a Float32Array", describe(d));
+    const Napi::Float32Array a = d.As<Napi::Float32Array>();
+    if (static_cast<int64_t>(a.ElementLength()) != inputs[i].numel())
+      throw range_error(name.c_str(), "a Float32Array of length " + std::to_string(inputs[i].numel()) + " (shape " + inputs[i].shape.str() + ")",
+                        "length " + std::to_string(a.ElementLength()));
+    data.push_back(std::make_shared<std::vector<float>>(a.Data(), a.Data() + a.ElementLength()));
+  }
+  const std::optional<Tensor> output = get_optional_tensor(arg(2), "output");
+  auto host = std::make_shared<std::vector<float>>(output ? static_cast<size_t>(output->numel()) : 0);
+  const Device device = output ? output->device() : !inputs.empty() ? inputs.front().device()
+                        : program->jobs.empty()       ? Device::CPU
+                                                      : program->jobs.front().device;
+  Submission job{"Program.run", device, [inputs, data, work = program_work(program), output, host] {
+                   for (size_t i = 0; i < inputs.size(); ++i) copy_from_host(inputs[i], data[i]->data());
+                   work();
+                   if (output) copy_to_host(*output, host->data());
+                 },
+                 nullptr, output.has_value()};
+  if (output)
+    job.result = [host](Napi::Env env) -> Napi::Value {
+      Napi::Float32Array out = Napi::Float32Array::New(env, host->size());
+      std::copy(host->begin(), host->end(), out.Data());
+      return out;
+    };
+  return submit(info.Env(), std::move(job));
+}
+
+// endRecording() -> { jobs, run(), dispose() }; dispose() releases the jobs (and the tensors only
+// they hold) once runs already issued are done.
 Napi::Value EndRecording(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -152,10 +199,7 @@ Napi::Value EndRecording(const Napi::CallbackInfo& info) {
     o.Set("run", Napi::Function::New(
                      env,
                      [program](const Napi::CallbackInfo& call) -> Napi::Value {
-                       return guarded(call.Env(), [&]() -> Napi::Value {
-                         if (!*program) throw std::runtime_error("Program.run: the program was disposed");
-                         return run_program(call.Env(), *program);
-                       });
+                       return guarded(call.Env(), [&]() -> Napi::Value { return RunProgram(call, *program); });
                      },
                      "run"));
     o.Set("dispose", Napi::Function::New(

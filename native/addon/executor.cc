@@ -278,24 +278,22 @@ std::shared_ptr<Program> end_recording(Napi::Env env) {
   return std::exchange(state->recording, nullptr);
 }
 
-Napi::Promise run_program(Napi::Env env, std::shared_ptr<const Program> program) {
-  const Device device = program->jobs.empty() ? Device::CPU : program->jobs.front().device;
-  // With profiling on, each recorded job's time is added to its op too (Program.run's own entry is their total).
-  return submit(env, {"Program.run", device, [program] {
-                        const bool profiling = executor().profiling();
-                        for (const Submission& job : program->jobs) {
-                          try {
-                            const auto start = std::chrono::steady_clock::now();
-                            job.run();
-                            if (profiling) executor().add_time(job.op, std::chrono::steady_clock::now() - start);
-                          } catch (const std::bad_alloc&) {
-                            throw std::runtime_error(std::string(job.op) + ": out of memory: the allocation could not be satisfied");
-                          } catch (const std::exception& e) {
-                            throw std::runtime_error(std::string(job.op) + ": " + e.what());
-                          }
-                        }
-                      },
-                      nullptr});
+std::function<void()> program_work(std::shared_ptr<const Program> program) {
+  // With profiling on, each recorded job's time is added to its op too (the enclosing job's entry is their total).
+  return [program] {
+    const bool profiling = executor().profiling();
+    for (const Submission& job : program->jobs) {
+      try {
+        const auto start = std::chrono::steady_clock::now();
+        job.run();
+        if (profiling) executor().add_time(job.op, std::chrono::steady_clock::now() - start);
+      } catch (const std::bad_alloc&) {
+        throw std::runtime_error(std::string(job.op) + ": out of memory: the allocation could not be satisfied");
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(job.op) + ": " + e.what());
+      }
+    }
+  };
 }
 
 }  // namespace gmn::addon

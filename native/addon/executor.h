@@ -42,8 +42,9 @@ struct Program {
 // A recorded write writes the data it was given then, every run.
 void begin_recording(Napi::Env env);
 std::shared_ptr<Program> end_recording(Napi::Env env);
-// Runs the program's jobs in order as one job; the Promise rejects with the first failure, named by its op.
-Napi::Promise run_program(Napi::Env env, std::shared_ptr<const Program> program);
+// The work of running the program's jobs in order, as (part of) one job: it throws the first
+// failure, named by its op.
+std::function<void()> program_work(std::shared_ptr<const Program> program);
 
 // Called once per environment at module initialisation.
 void init_executor(Napi::Env env);

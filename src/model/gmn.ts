@@ -170,7 +170,7 @@ export class GMN {
       const images = tape.input([n, 1, IMAGE_SIDE, IMAGE_SIDE]);
       return { inputs: [images.value], output: this.encode(net.L, images, net.p).value };
     });
-    return this.replay(r, [r.inputs[0].write(x)]);
+    return (await r.program.run(r.inputs, [x], r.output))!;
   }
 
   /**
@@ -286,9 +286,12 @@ export class GMN {
       return { inputs: supports ? [eps.value, supports.value] : [eps.value], output: logits.value };
     });
     const [eps, supports] = r.inputs;
-    const written = [noise instanceof Float32Array ? eps.write(noise) : this.b.randomNormal(eps, noise.seed, noise.offset)];
-    if (supports) written.push(supports.write(support));
-    return this.replay(r, written);
+    const given = noise instanceof Float32Array;
+    const drawn = given ? undefined : this.b.randomNormal(eps, noise.seed, noise.offset);
+    const inputs = [...(given ? [eps] : []), ...(supports ? [supports] : [])];
+    const data = [...(given ? [noise] : []), ...(supports ? [support] : [])];
+    const [logits] = await Promise.all([r.program.run(inputs, data, r.output), drawn]);
+    return logits!;
   }
 
   /**
@@ -315,13 +318,6 @@ export class GMN {
     const r = { key, program, tape, ...built };
     this.recordings.set(kind, r);
     return r;
-  }
-
-  /** Runs a recorded pass after the writes of its inputs, and reads its output. */
-  private async replay(r: Recorded, writes: Promise<void>[]): Promise<Float32Array> {
-    // settled in issue order: a failure of the writes or the run is the one reported
-    const done = await Promise.all([...writes, r.program.run(), r.output.read()]);
-    return done[done.length - 1] as Float32Array;
   }
 
   /** Frees the recorded pass of `kind`, if any (work already issued on it still completes). */

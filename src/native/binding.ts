@@ -86,8 +86,12 @@ export interface NativeBinding
 export interface NativeProgram {
   /** How many jobs were recorded. */
   readonly jobs: number;
-  /** Issues the jobs, in order, as one job: after the work queued before it, before the work queued after. */
-  run(): Promise<void>;
+  /**
+   * Issues the jobs, in order, as one job (after the work queued before it, before the work queued
+   * after): first writing data[i] into inputs[i] (copied now), and reading `output` after them
+   * (the Promise's value; undefined without one).
+   */
+  run(inputs?: NativeTensor[] | null, data?: Float32Array[] | null, output?: NativeTensor | null): Promise<Float32Array | undefined>;
   /** Releases the jobs and the tensors only they hold (after runs already issued); run() then throws. */
   dispose(): void;
 }
