@@ -8,6 +8,8 @@
 // gradient.
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "../base/threadpool.h"
@@ -195,7 +197,9 @@ std::vector<float> phased_weights(const float* w, const Conv2dShape& s, const Ph
 
 void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
   const Phased ph(s);
-  grid_conv(x, ph.x, phased_weights(w, s, ph, false).data(), s.Co, ph.kh, ph.kw, y, ph.y, s.N, accumulate);
+  // At stride 1 there is one phase, and the phased kernel is w itself.
+  const std::vector<float> phased = s.stride == 1 ? std::vector<float>() : phased_weights(w, s, ph, false);
+  grid_conv(x, ph.x, s.stride == 1 ? w : phased.data(), s.Co, ph.kh, ph.kw, y, ph.y, s.N, accumulate);
 }
 
 // The phased conv's input gradient is dy, zero-padded by the kernel less one, convolved with the
@@ -303,6 +307,24 @@ struct Columns {
   }
 };
 
+// The table of a conv's shape (it does not depend on N), made on its first call and kept: a call
+// of one image would otherwise spend longer making it than convolving. The calling thread's own
+// cache (kernels are called from one thread; the parallel regions only read the table), of the
+// last kCachedShapes shapes.
+constexpr size_t kCachedShapes = 32;
+const Columns& columns_of(const Conv2dShape& s) {
+  thread_local std::vector<std::pair<Conv2dShape, std::unique_ptr<const Columns>>> cache;
+  const auto same = [&](const Conv2dShape& c) {
+    return c.Ci == s.Ci && c.H == s.H && c.W == s.W && c.Co == s.Co && c.kh == s.kh && c.kw == s.kw && c.Ho == s.Ho &&
+           c.Wo == s.Wo && c.stride == s.stride && c.pad_top == s.pad_top && c.pad_left == s.pad_left;
+  };
+  for (const auto& [shape, table] : cache)
+    if (same(shape)) return *table;
+  if (cache.size() == kCachedShapes) cache.erase(cache.begin());
+  cache.emplace_back(s, std::make_unique<const Columns>(s));
+  return *cache.back().second;
+}
+
 // Images per group of the explicit columns: about kColumnsPerGroup columns.
 constexpr int64_t kColumnsPerGroup = 512;
 
@@ -325,7 +347,7 @@ void each_group(int64_t N, int64_t P, F f) {
 }
 
 void columns_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
-  const Columns cols(s);
+  const Columns& cols = columns_of(s);
   const int64_t out_image = s.Co * cols.P;
   each_group(s.N, cols.P, [&](int64_t n0, int64_t G) {
     thread_local std::vector<float> col, result;
@@ -356,7 +378,7 @@ void gather_dy(const float* dy, int64_t n0, int64_t G, int64_t Co, int64_t P, bo
 }
 
 void columns_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
-  const Columns cols(s);
+  const Columns& cols = columns_of(s);
   each_group(s.N, cols.P, [&](int64_t n0, int64_t G) {
     thread_local std::vector<float> dyc, dcol;
     const int64_t Q = G * cols.P;
@@ -372,7 +394,7 @@ void columns_input_grad(const float* w, const float* dy, float* dx, const Conv2d
 // dw^T [K, Co] = col [K, Q] dy^T [Q, Co] summed over groups of images in order, per fixed part of
 // the images, then the parts in order (same bits for any thread count).
 void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
-  const Columns cols(s);
+  const Columns& cols = columns_of(s);
   const int64_t G = std::max<int64_t>(1, kColumnsPerGroup / cols.P), size = s.Co * cols.K;
   const int64_t parts = std::min(s.N, kWeightGradParts);
   std::vector<float> partial(static_cast<size_t>(parts * size));  // [parts][K][Co]
