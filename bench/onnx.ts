@@ -16,6 +16,9 @@ export interface OnnxRow {
   ortSameThreadsMs: number;
 }
 
+/** Seconds as milliseconds to three significant digits (batch 1 takes well under a millisecond). */
+const ms = (seconds: number) => (seconds * 1e3).toPrecision(3);
+
 export async function onnxBench(): Promise<OnnxRow[]> {
   const rows: OnnxRow[] = [];
   const model = new GMN({}, { device: 'cpu', seed: 1 });
@@ -41,7 +44,7 @@ export async function onnxBench(): Promise<OnnxRow[]> {
     const d = await settledMedianSeconds(() => encoder.default.run(feeds).then(() => undefined), 11, 2);
     const s = await settledMedianSeconds(() => encoder.same.run(feeds).then(() => undefined), 11, 2);
     rows.push({ graph: 'encoder', batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
-    console.log(`| encoder | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
+    console.log(`| encoder | ${n} | ${ms(ours)} | ${ms(d)} | ${ms(s)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }
   const support = images(k);
   for (const n of [1, 200]) {
@@ -51,7 +54,7 @@ export async function onnxBench(): Promise<OnnxRow[]> {
     const d = await settledMedianSeconds(() => sampler.default.run(feeds).then(() => undefined), 11, 2);
     const s = await settledMedianSeconds(() => sampler.same.run(feeds).then(() => undefined), 11, 2);
     rows.push({ graph: `sampler, k = ${k}`, batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
-    console.log(`| sampler, k = ${k} | ${n} | ${(ours * 1e3).toFixed(2)} | ${(d * 1e3).toFixed(2)} | ${(s * 1e3).toFixed(2)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
+    console.log(`| sampler, k = ${k} | ${n} | ${ms(ours)} | ${ms(d)} | ${ms(s)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }
   model.dispose();
   return rows;
