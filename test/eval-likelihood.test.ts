@@ -180,3 +180,25 @@ test('sampleLogits: the same bits as decoding the position after the supports wi
   await t.throwsAsync(model.sampleLogits(new Float32Array(0), { n: 0, noise: { seed: 0, offset: 0 } }), { instanceOf: RangeError, message: /options\.n/ });
   await t.throwsAsync(model.sampleLogits(new Float32Array(0), { n: 2, noise: new Float32Array(3) }), { instanceOf: RangeError, message: /noise/ });
 });
+
+test('embed and sampleLogits replay their recorded passes: repeated calls, other shapes and large batches give the same bits', async (t) => {
+  const model = new GMN({ latent: 3, stateSize: 16, keySize: 8, hops: 1, episodeLength: 5, batchSize: 1 }, { device: 'cpu', seed: 4 });
+  t.teardown(() => model.dispose());
+  const x = episode(30, 70); // 70 images: over the 64 kept, so that pass is freed after each call
+  const all = await model.embed(x);
+  t.deepEqual(await model.embed(x), all);
+  const three = await model.embed(x.subarray(0, 3 * 784));
+  t.deepEqual(three, all.subarray(0, 3 * 288), 'a row does not depend on the batch');
+  t.deepEqual(await model.embed(x.subarray(0, 3 * 784)), three);
+  const support = x.subarray(0, 2 * 784);
+  const noise = Float32Array.from({ length: 70 * 3 }, (_, i) => Math.sin(i));
+  const many = await model.sampleLogits(support, { n: 70, noise });
+  const few = await model.sampleLogits(support, { n: 2, noise: noise.subarray(0, 6) });
+  t.deepEqual(few, many.subarray(0, 2 * 784));
+  t.deepEqual(await model.sampleLogits(support, { n: 70, noise }), many);
+  t.deepEqual(await model.sampleLogits(support, { n: 2, noise: noise.subarray(0, 6) }), few);
+  // two calls in flight on the same recorded pass, with different inputs
+  const [a, b] = await Promise.all([model.embed(x.subarray(784, 4 * 784)), model.embed(x.subarray(0, 3 * 784))]);
+  t.deepEqual(a, all.subarray(288, 4 * 288));
+  t.deepEqual(b, three);
+});

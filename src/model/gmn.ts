@@ -69,7 +69,14 @@ function checkImages(name: string, x: unknown): number {
 }
 
 /** A forward pass recorded once for its shapes (`GMN.recorded`): its input tensors, its output, and the tape that holds them. */
-type Recorded = { key: string; program: NativeProgram; tape: Tape; inputs: NativeTensor[]; output: NativeTensor };
+type Recorded = { kind: string; key: string; program: NativeProgram; tape: Tape; inputs: NativeTensor[]; output: NativeTensor };
+
+/**
+ * Recorded passes of up to this many images are kept for the next call of the same shapes (their
+ * activations take a few MB); larger ones, where the ops' own time dwarfs issuing them, are freed
+ * after the call.
+ */
+const KEPT_ROWS = 64;
 
 type Net = { tape: Tape; L: Layers; p: (name: string) => Var; has: (name: string) => boolean; lin: (input: Var, name: string) => Var };
 
@@ -170,7 +177,11 @@ export class GMN {
       const images = tape.input([n, 1, IMAGE_SIDE, IMAGE_SIDE]);
       return { inputs: [images.value], output: this.encode(net.L, images, net.p).value };
     });
-    return (await r.program.run(r.inputs, [x], r.output))!;
+    try {
+      return (await r.program.run(r.inputs, [x], r.output))!;
+    } finally {
+      if (n > KEPT_ROWS) this.forget(r);
+    }
   }
 
   /**
@@ -290,8 +301,12 @@ export class GMN {
     const drawn = given ? undefined : this.b.randomNormal(eps, noise.seed, noise.offset);
     const inputs = [...(given ? [eps] : []), ...(supports ? [supports] : [])];
     const data = [...(given ? [noise] : []), ...(supports ? [support] : [])];
-    const [logits] = await Promise.all([r.program.run(inputs, data, r.output), drawn]);
-    return logits!;
+    try {
+      const [logits] = await Promise.all([r.program.run(inputs, data, r.output), drawn]);
+      return logits!;
+    } finally {
+      if (n > KEPT_ROWS) this.forget(r);
+    }
   }
 
   /**
@@ -301,7 +316,7 @@ export class GMN {
   private recorded(kind: string, key: string, build: (tape: Tape) => { inputs: NativeTensor[]; output: NativeTensor }): Recorded {
     const last = this.recordings.get(kind);
     if (last?.key === key) return last;
-    this.forget(kind);
+    if (last) this.forget(last);
     const tape = new Tape(this.b, this.device);
     let built: { inputs: NativeTensor[]; output: NativeTensor } | undefined;
     let program: NativeProgram;
@@ -315,18 +330,16 @@ export class GMN {
         tape.dispose();
       }
     }
-    const r = { key, program, tape, ...built };
+    const r = { kind, key, program, tape, ...built };
     this.recordings.set(kind, r);
     return r;
   }
 
-  /** Frees the recorded pass of `kind`, if any (work already issued on it still completes). */
-  private forget(kind: string): void {
-    const r = this.recordings.get(kind);
-    if (!r) return;
+  /** Frees a recorded pass (work already issued on it still completes). */
+  private forget(r: Recorded): void {
     r.program.dispose();
     r.tape.dispose();
-    this.recordings.delete(kind);
+    if (this.recordings.get(r.kind) === r) this.recordings.delete(r.kind);
   }
 
   /** Runs forward-only work on a tape of its own and frees the tape's tensors afterwards. */
@@ -534,7 +547,7 @@ export class GMN {
   }
 
   dispose(): void {
-    for (const kind of [...this.recordings.keys()]) this.forget(kind);
+    for (const r of [...this.recordings.values()]) this.forget(r);
     this.params.dispose();
   }
 }
