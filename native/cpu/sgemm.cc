@@ -24,6 +24,8 @@ namespace gmn::cpu {
 namespace {
 
 constexpr int64_t KC = 256;
+// Products of fewer FLOPs run as one task (gemm()).
+constexpr double kSplitFlops = 2e6;
 
 // op(A)[i, k] for row-major A
 inline float at(const float* A, int64_t ld, bool trans, int64_t i, int64_t k) { return trans ? A[k * ld + i] : A[i * ld + k]; }
@@ -222,8 +224,10 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
   const int64_t tiles_m = (M + MC - 1) / MC;
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
     const int64_t nc = std::min(NC, N - j0), panels = (nc + NR - 1) / NR;
-    // With few row tiles, the panels are split into groups too, so every thread has work.
-    const int64_t groups = std::min(panels, std::max<int64_t>(1, (2 * parallel_width() + tiles_m - 1) / tiles_m));
+    // With few row tiles, the panels are split into groups too, so every thread has work; not for
+    // a small product, where each group's own packing of op(A) costs more than a thread saves.
+    const int64_t threads = 2.0 * M * N * K < kSplitFlops ? 1 : parallel_width();
+    const int64_t groups = std::min(panels, std::max<int64_t>(1, (2 * threads + tiles_m - 1) / tiles_m));
     const auto task = [&](int64_t t, int64_t& i0, int64_t& mc, int64_t& q0, int64_t& q1) {
       i0 = (t / groups) * MC, mc = std::min(MC, M - i0);
       q0 = (t % groups) * panels / groups, q1 = (t % groups + 1) * panels / groups;
