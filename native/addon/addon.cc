@@ -30,18 +30,12 @@ Napi::Value NewTensor(const Napi::CallbackInfo& info, bool empty) {
     const Shape shape = get_shape(info[0], "shape");
     const Device device = get_device(info[1], "device");
     const Napi::Value data = info.Length() > 2 ? info[2] : info.Env().Undefined();
-    if (!data.IsUndefined() && !data.IsNull()) {
-      if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-        throw type_error("data", "a Float32Array", describe(data));
-      if (static_cast<int64_t>(data.As<Napi::Float32Array>().ElementLength()) != shape.numel())
-        throw range_error("data", "a Float32Array of length " + std::to_string(shape.numel()) + " (shape " + shape.str() + ")",
-                          "length " + std::to_string(data.As<Napi::Float32Array>().ElementLength()));
-    }
+    const bool copy = !data.IsUndefined() && !data.IsNull();
+    const std::optional<Napi::Float32Array> src = copy ? std::optional(get_float32_data(data, "data", shape)) : std::nullopt;
     if (device == Device::CUDA && !cuda_info().usable)
       throw type_error("device", "a usable device", "'cuda', which is unusable: " + cuda_info().reason);
-    const bool copy = !data.IsUndefined() && !data.IsNull();
     Tensor t{std::make_shared<Storage>(device, shape.numel(), !empty && !copy), shape};
-    if (copy) copy_from_host(t, data.As<Napi::Float32Array>().Data());
+    if (src) copy_from_host(t, src->Data());
     // emptyTensor's owners (the autograd tape) free what they make explicitly: counting it would
     // only make V8 run a full collection about every step.
     return TensorWrap::Create(info.Env(), std::move(t), !empty);
@@ -157,14 +151,8 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info, const std::shared_ptr<con
   // Copied now, so the caller may change its arrays before the run.
   std::vector<std::shared_ptr<std::vector<float>>> data;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Napi::Value d = arg(1).As<Napi::Array>().Get(uint32_t(i));
     const std::string name = "data[" + std::to_string(i) + "]";
-    if (!d.IsTypedArray() || d.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw type_error(name.c_str(), "a Float32Array", describe(d));
-    const Napi::Float32Array a = d.As<Napi::Float32Array>();
-    if (static_cast<int64_t>(a.ElementLength()) != inputs[i].numel())
-      throw range_error(name.c_str(), "a Float32Array of length " + std::to_string(inputs[i].numel()) + " (shape " + inputs[i].shape.str() + ")",
-                        "length " + std::to_string(a.ElementLength()));
+    const Napi::Float32Array a = get_float32_data(arg(1).As<Napi::Array>().Get(uint32_t(i)), name.c_str(), inputs[i].shape);
     data.push_back(std::make_shared<std::vector<float>>(a.Data(), a.Data() + a.ElementLength()));
   }
   const std::optional<Tensor> output = get_optional_tensor(arg(2), "output");
@@ -179,11 +167,7 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info, const std::shared_ptr<con
                  },
                  nullptr, output.has_value()};
   if (output)
-    job.result = [host](Napi::Env env) -> Napi::Value {
-      Napi::Float32Array out = Napi::Float32Array::New(env, host->size());
-      std::copy(host->begin(), host->end(), out.Data());
-      return out;
-    };
+    job.result = [host](Napi::Env env) -> Napi::Value { return to_float32_array(env, *host); };
   return submit(info.Env(), std::move(job));
 }
 

@@ -1,5 +1,6 @@
 #include "napi_util.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tensor_wrap.h"
@@ -128,6 +129,22 @@ void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, con
     const std::string expected = min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
     throw type_error(std::string("the arguments of ") + fn, expected + " arguments", std::to_string(info.Length()));
   }
+}
+
+Napi::Float32Array get_float32_data(const Napi::Value& v, const char* name, const Shape& shape) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw type_error(name, "a Float32Array", describe(v));
+  const Napi::Float32Array a = v.As<Napi::Float32Array>();
+  if (static_cast<int64_t>(a.ElementLength()) != shape.numel())
+    throw range_error(name, "a Float32Array of length " + std::to_string(shape.numel()) + " (shape " + shape.str() + ")",
+                      "length " + std::to_string(a.ElementLength()));
+  return a;
+}
+
+Napi::Float32Array to_float32_array(Napi::Env env, const std::vector<float>& host) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, host.size());
+  std::copy(host.begin(), host.end(), out.Data());
+  return out;
 }
 
 }  // namespace gmn::addon

@@ -47,5 +47,9 @@ std::vector<Tensor> get_tensor_array(const Napi::Value& v, const char* name);
 // The same with null (or undefined) entries allowed.
 std::vector<std::optional<Tensor>> get_optional_tensor_array(const Napi::Value& v, const char* name);
 void check_arg_count(const Napi::CallbackInfo& info, size_t min, size_t max, const char* fn);
+// A Float32Array of as many values as `shape` holds (the data of a tensor of that shape).
+Napi::Float32Array get_float32_data(const Napi::Value& v, const char* name, const Shape& shape);
+// A new Float32Array holding `host` (the value of a read).
+Napi::Float32Array to_float32_array(Napi::Env env, const std::vector<float>& host);
 
 }  // namespace gmn::addon

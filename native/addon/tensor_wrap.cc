@@ -101,11 +101,7 @@ Napi::Value TensorWrap::Read(const Napi::CallbackInfo& info) {
     const Tensor t = live("read");
     auto host = std::make_shared<std::vector<float>>(static_cast<size_t>(t.numel()));
     return submit(info.Env(), {"Tensor.read", t.device(), [t, host] { copy_to_host(t, host->data()); },
-                               [host](Napi::Env env) -> Napi::Value {
-                                 Napi::Float32Array out = Napi::Float32Array::New(env, host->size());
-                                 std::copy(host->begin(), host->end(), out.Data());
-                                 return out;
-                               },
+                               [host](Napi::Env env) -> Napi::Value { return to_float32_array(env, *host); },
                                true});
   });
 }
@@ -114,12 +110,7 @@ Napi::Value TensorWrap::Write(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     check_arg_count(info, 1, 1, "Tensor.write");
     const Tensor t = live("write");
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw type_error("data", "a Float32Array", describe(info[0]));
-    Napi::Float32Array src = info[0].As<Napi::Float32Array>();
-    if (static_cast<int64_t>(src.ElementLength()) != t.numel())
-      throw range_error("data", "a Float32Array of length " + std::to_string(t.numel()) + " (shape " + t.shape.str() + ")",
-                        "length " + std::to_string(src.ElementLength()));
+    const Napi::Float32Array src = get_float32_data(info[0], "data", t.shape);
     // Copied now, so the caller may change its array before the write runs.
     auto host = std::make_shared<std::vector<float>>(src.Data(), src.Data() + src.ElementLength());
     return submit(info.Env(), {"Tensor.write", t.device(), [t, host] { copy_from_host(t, host->data()); }, nullptr});
