@@ -6,7 +6,7 @@ import { getThreads } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
 import { GMN } from '../src/model/gmn.js';
 import { exportONNX } from '../src/onnx/export.js';
-import { settledMedianSeconds } from './timing.js';
+import { alternatedMedianSeconds } from './timing.js';
 
 export interface OnnxRow {
   graph: string;
@@ -39,20 +39,24 @@ export async function onnxBench(): Promise<OnnxRow[]> {
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const n of [1, 200]) {
     const x = images(n);
-    const ours = await settledMedianSeconds(() => model.embed(x).then(() => undefined), 11, 2);
     const feeds = { images: new ort.Tensor('float32', x, [n, 1, 28, 28]) };
-    const d = await settledMedianSeconds(() => encoder.default.run(feeds).then(() => undefined), 11, 2);
-    const s = await settledMedianSeconds(() => encoder.same.run(feeds).then(() => undefined), 11, 2);
+    const [ours, d, s] = await alternatedMedianSeconds([
+      () => model.embed(x).then(() => undefined),
+      () => encoder.default.run(feeds).then(() => undefined),
+      () => encoder.same.run(feeds).then(() => undefined),
+    ]);
     rows.push({ graph: 'encoder', batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
     console.log(`| encoder | ${n} | ${ms(ours)} | ${ms(d)} | ${ms(s)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }
   const support = images(k);
   for (const n of [1, 200]) {
     const noise = Float32Array.from({ length: n * Z }, () => rng.nextFloat() - 0.5);
-    const ours = await settledMedianSeconds(() => model.sampleLogits(support, { n, noise }).then(() => undefined), 11, 2);
     const feeds = { support: new ort.Tensor('float32', support, [k, 1, 28, 28]), noise: new ort.Tensor('float32', noise, [n, Z]) };
-    const d = await settledMedianSeconds(() => sampler.default.run(feeds).then(() => undefined), 11, 2);
-    const s = await settledMedianSeconds(() => sampler.same.run(feeds).then(() => undefined), 11, 2);
+    const [ours, d, s] = await alternatedMedianSeconds([
+      () => model.sampleLogits(support, { n, noise }).then(() => undefined),
+      () => sampler.default.run(feeds).then(() => undefined),
+      () => sampler.same.run(feeds).then(() => undefined),
+    ]);
     rows.push({ graph: `sampler, k = ${k}`, batch: n, gmnMs: ours * 1e3, ortDefaultMs: d * 1e3, ortSameThreadsMs: s * 1e3 });
     console.log(`| sampler, k = ${k} | ${n} | ${ms(ours)} | ${ms(d)} | ${ms(s)} | ${(d / ours).toFixed(2)} | ${(s / ours).toFixed(2)} |`);
   }

@@ -136,6 +136,30 @@ test.serial('recording: the jobs issued between beginRecording and endRecording 
   for (const a of [x, y, later]) a.dispose();
 });
 
+test.serial('recording: a quick program runs on the calling thread when nothing is pending, in issue order otherwise', async (t) => {
+  const x = b.createTensor([4], 'cpu', new Float32Array([1, 2, 3, 4]));
+  const y = b.createTensor([4], 'cpu', new Float32Array(4).fill(Number.NaN));
+  b.beginRecording();
+  void b.addScaled(x, 3, y, false);
+  const program = b.endRecording();
+  await program.run(); // the first run is timed on the executor thread
+  // nothing pending: settled before run() returns, with the output read
+  let value: Float32Array | undefined;
+  void program.run([x], [new Float32Array([1, 1, 2, 2])], y).then((v) => (value = v));
+  await null;
+  t.deepEqual(Array.from(value!), [3, 3, 6, 6]);
+  // a job still pending: the run waits its turn, after the write and before the read
+  const write = x.write(new Float32Array([5, 6, 7, 8]));
+  const order: string[] = [];
+  const run = program.run().then(() => order.push('run'));
+  const read = y.read().then((v) => (order.push('read'), v));
+  await Promise.all([write, run, read]);
+  t.deepEqual(order, ['run', 'read']);
+  t.deepEqual(Array.from(await read), [15, 18, 21, 24]);
+  program.dispose();
+  for (const a of [x, y]) a.dispose();
+});
+
 test.serial('recording: the jobs keep their tensors; an op refused at issue is not recorded', async (t) => {
   const x = b.createTensor([2, 3], 'cpu', new Float32Array(6).fill(1));
   const w = b.createTensor([4, 3], 'cpu', new Float32Array(12).fill(1));

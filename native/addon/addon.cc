@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -160,12 +161,16 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info, const std::shared_ptr<con
   const Device device = output ? output->device() : !inputs.empty() ? inputs.front().device()
                         : program->jobs.empty()       ? Device::CPU
                                                       : program->jobs.front().device;
-  Submission job{"Program.run", device, [inputs, data, work = program_work(program), output, host] {
+  Submission job{"Program.run", device, [inputs, data, program, work = program_work(program), output, host] {
+                   const auto start = std::chrono::steady_clock::now();
                    for (size_t i = 0; i < inputs.size(); ++i) copy_from_host(inputs[i], data[i]->data());
                    work();
                    if (output) copy_to_host(*output, host->data());
+                   program->last_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
                  },
                  nullptr, output.has_value()};
+  const double last = program->last_seconds;
+  job.quick = last >= 0 && last < Program::kQuickSeconds;
   if (output)
     job.result = [host](Napi::Env env) -> Napi::Value { return to_float32_array(env, *host); };
   return submit(info.Env(), std::move(job));

@@ -80,6 +80,24 @@ class Executor {
     for (Task* t : dropped) delete t;
   }
 
+  // Runs the task on the calling thread when nothing is queued or running (the caller has checked
+  // that its environment has no unsettled job); false, the task untouched, otherwise. The executor
+  // thread starts nothing meanwhile, so jobs still run one at a time.
+  bool run_here_if_idle(Task& task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (busy_ || !queue_.empty()) return false;
+      busy_ = true;
+    }
+    execute(task);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      busy_ = false;
+    }
+    cv_.notify_one();
+    return true;
+  }
+
   void set_profiling(bool enabled) { profiling_.store(enabled, std::memory_order_relaxed); }
   bool profiling() const { return profiling_.load(std::memory_order_relaxed); }
 
@@ -115,12 +133,17 @@ class Executor {
       {
         std::unique_lock<std::mutex> lock(mutex_);
         waited = queue_.empty() && profiling_.load(std::memory_order_relaxed);
-        cv_.wait(lock, [this] { return !queue_.empty(); });
+        cv_.wait(lock, [this] { return !queue_.empty() && !busy_; });
         task = queue_.front();
         queue_.pop_front();
+        busy_ = true;
       }
       if (waited) add_time("(executor idle)", std::chrono::steady_clock::now() - start);
       execute(*task);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        busy_ = false;
+      }
       settle(task);
     }
   }
@@ -166,6 +189,15 @@ class Executor {
   }
 
   static void settle_promise(Napi::Env env, Task* task) {
+    resolve(env, *task);
+    EnvState& state = *task->env;
+    if (--state.pending == 0) state.tsfn.Unref(env);  // an idle addon does not keep the process alive
+  }
+
+ public:
+  // Settles the task's Promise with its result or error; on the environment's thread.
+  static void resolve(Napi::Env env, Task& t) {
+    Task* task = &t;
     if (task->error.empty()) {
       if (!task->job.result) {
         task->deferred.Resolve(env.Undefined());
@@ -179,13 +211,13 @@ class Executor {
     } else {
       task->deferred.Reject(Napi::Error::New(env, task->error).Value());
     }
-    EnvState& state = *task->env;
-    if (--state.pending == 0) state.tsfn.Unref(env);  // an idle addon does not keep the process alive
   }
 
+ private:
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Task*> queue_;
+  bool busy_ = false;  // a task is running (on the executor thread, or on a caller: run_here_if_idle)
   Unsynced unsynced_;
   std::atomic<bool> profiling_{false};
   std::mutex profile_mutex_;
@@ -259,8 +291,17 @@ Napi::Promise submit(Napi::Env env, Submission job) {
     done.Resolve(env.Undefined());
     return done.Promise();
   }
+  const bool here = job.quick && job.device == Device::CPU && state->pending == 0;
   auto* task = new Task{std::move(job), std::move(state), Napi::Promise::Deferred::New(env), {}};
   Napi::Promise promise = task->deferred.Promise();
+  if (here) {
+    std::unique_ptr<Task> owned(task);
+    if (executor().run_here_if_idle(*task)) {
+      Executor::resolve(env, *task);
+      return promise;
+    }
+    owned.release();
+  }
   if (task->env->pending++ == 0) task->env->tsfn.Ref(env);
   executor().push(task);
   return promise;

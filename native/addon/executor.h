@@ -10,6 +10,7 @@
 #pragma once
 #include <napi.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +27,10 @@ struct Submission {
   // Called on the JS thread after `run` succeeded; its value settles the Promise (undefined when null).
   std::function<Napi::Value(Napi::Env)> result;
   bool synchronizes = false;  // the job waits for the device (a read): CUDA faults surface here
+  // A short CPU job (under a millisecond or so): it runs on the calling JS thread, its Promise
+  // settled before submit returns, when the executor is idle and the environment has no unsettled
+  // job; that saves the two thread hand-offs (tens of microseconds in a VM) a small pass would pay.
+  bool quick = false;
 };
 
 Napi::Promise submit(Napi::Env env, Submission job);
@@ -35,6 +40,10 @@ Napi::Promise submit(Napi::Env env, Submission job);
 // one per op. Its jobs keep their tensors alive and run on the same tensors every time.
 struct Program {
   std::vector<Submission> jobs;
+  // Its last run's time, or -1 before the first: a run that took under kQuickSeconds runs next as
+  // a quick job (Submission::quick), blocking the JS thread no longer than that.
+  mutable std::atomic<double> last_seconds{-1};
+  static constexpr double kQuickSeconds = 1e-3;
 };
 
 // While an environment records, the jobs it submits are appended to its program instead of run,

@@ -445,46 +445,58 @@ __attribute__((target("avx512f"))) inline void transpose16(const __m512 r[16], _
   }
 }
 
-// Columns [j0, j0 + w) of C, w <= 16, for M rows. The full 16-deep blocks keep everything in
-// registers; the last, partial one reads its transposed columns back from the stack.
-template <int M>
+// Columns [j0, j0 + w) of C, w <= 16 NB, for M rows, in NB blocks of 16 columns: each block's sums
+// are a chain of dependent multiply-adds per row, and with one row NB chains hide each other's
+// latency. The full 16-deep blocks keep everything in registers; the last, partial one reads its
+// transposed columns back from the stack.
+template <int M, int NB>
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void few_rows_avx512(int64_t K, float alpha, const float* A,
                                                                           int64_t lda, const float* B, int64_t ldb,
                                                                           float beta, float* C, int64_t ldc, int64_t j0,
                                                                           int64_t w) {
-  const __mmask16 cols = static_cast<__mmask16>((1u << w) - 1);
+  const auto width = [&](int b) { return std::clamp<int64_t>(w - 16 * b, 0, 16); };
   for (int64_t k0 = 0; k0 < K; k0 += KC) {
     const int64_t kc = std::min(KC, K - k0);
-    __m512 acc[M];
-    for (int m = 0; m < M; ++m) acc[m] = _mm512_setzero_ps();
+    __m512 acc[NB][M];
+    for (int b = 0; b < NB; ++b)
+      for (int m = 0; m < M; ++m) acc[b][m] = _mm512_setzero_ps();
     for (int64_t kb = 0; kb < kc; kb += 16) {
       const int64_t d = std::min<int64_t>(16, kc - kb);
       const __mmask16 depth = static_cast<__mmask16>((1u << d) - 1);
       const float* a = A + k0 + kb;
-      __m512 r[16], t[16];
+#pragma GCC unroll 4
+      for (int b = 0; b < NB; ++b) {
+        const int64_t wb = width(b);
+        const float* rows = B + (j0 + 16 * b) * ldb + k0 + kb;
+        __m512 r[16], t[16];
 #pragma GCC unroll 16
-      for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_ps(i < w ? depth : 0, B + (j0 + i) * ldb + k0 + kb);
-      transpose16(r, t);
-      if (d == 16) {
+        for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_ps(i < wb ? depth : 0, rows + (i < wb ? i * ldb : 0));
+        transpose16(r, t);
+        if (d == 16) {
 #pragma GCC unroll 16
-        for (int j = 0; j < 16; ++j)
+          for (int j = 0; j < 16; ++j)
 #pragma GCC unroll 8
-          for (int m = 0; m < M; ++m) acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda + j]), t[j], acc[m]);
-      } else {
-        alignas(64) float tail[16][16];
-        for (int j = 0; j < 16; ++j) _mm512_store_ps(tail[j], t[j]);
-        for (int64_t j = 0; j < d; ++j)
+            for (int m = 0; m < M; ++m) acc[b][m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda + j]), t[j], acc[b][m]);
+        } else {
+          alignas(64) float tail[16][16];
+          for (int j = 0; j < 16; ++j) _mm512_store_ps(tail[j], t[j]);
+          for (int64_t j = 0; j < d; ++j)
 #pragma GCC unroll 8
-          for (int m = 0; m < M; ++m) acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda + j]), _mm512_load_ps(tail[j]), acc[m]);
+            for (int m = 0; m < M; ++m)
+              acc[b][m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda + j]), _mm512_load_ps(tail[j]), acc[b][m]);
+        }
       }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    for (int m = 0; m < M; ++m) {
-      float* out = C + m * ldc + j0;
-      const __m512 v = _mm512_mul_ps(va, acc[m]);
-      const __m512 c = _mm512_maskz_loadu_ps(cols, out);
-      const __m512 y = k0 > 0 ? _mm512_add_ps(c, v) : beta == 0.0f ? v : _mm512_add_ps(_mm512_mul_ps(vb, c), v);
-      _mm512_mask_storeu_ps(out, cols, y);
+    for (int b = 0; b < NB; ++b) {
+      const __mmask16 cols = static_cast<__mmask16>((1u << width(b)) - 1);
+      for (int m = 0; m < M; ++m) {
+        float* out = C + m * ldc + j0 + 16 * b;
+        const __m512 v = _mm512_mul_ps(va, acc[b][m]);
+        const __m512 c = _mm512_maskz_loadu_ps(cols, out);
+        const __m512 y = k0 > 0 ? _mm512_add_ps(c, v) : beta == 0.0f ? v : _mm512_add_ps(_mm512_mul_ps(vb, c), v);
+        _mm512_mask_storeu_ps(out, cols, y);
+      }
     }
   }
 }
@@ -513,44 +525,55 @@ __attribute__((target("avx2"))) inline __m256i lanes8(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// Columns [j0, j0 + w) of C, w <= 8, for M rows (as few_rows_avx512).
-template <int M>
+// Columns [j0, j0 + w) of C, w <= 8 NB, for M rows, in NB blocks of 8 columns (as few_rows_avx512).
+template <int M, int NB>
 __attribute__((target("avx2,fma"))) void few_rows_avx2(int64_t K, float alpha, const float* A, int64_t lda,
                                                        const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
                                                        int64_t j0, int64_t w) {
-  const __m256i cols = lanes8(w), none = _mm256_setzero_si256();
+  const auto width = [&](int b) { return std::clamp<int64_t>(w - 8 * b, 0, 8); };
+  const __m256i none = _mm256_setzero_si256();
   for (int64_t k0 = 0; k0 < K; k0 += KC) {
     const int64_t kc = std::min(KC, K - k0);
-    __m256 acc[M];
-    for (int m = 0; m < M; ++m) acc[m] = _mm256_setzero_ps();
+    __m256 acc[NB][M];
+    for (int b = 0; b < NB; ++b)
+      for (int m = 0; m < M; ++m) acc[b][m] = _mm256_setzero_ps();
     for (int64_t kb = 0; kb < kc; kb += 8) {
       const int64_t d = std::min<int64_t>(8, kc - kb);
       const __m256i depth = lanes8(d);
       const float* a = A + k0 + kb;
-      __m256 r[8], t[8];
+#pragma GCC unroll 4
+      for (int b = 0; b < NB; ++b) {
+        const int64_t wb = width(b);
+        const float* rows = B + (j0 + 8 * b) * ldb + k0 + kb;
+        __m256 r[8], t[8];
 #pragma GCC unroll 8
-      for (int i = 0; i < 8; ++i) r[i] = _mm256_maskload_ps(B + (j0 + i) * ldb + k0 + kb, i < w ? depth : none);
-      transpose8(r, t);
-      if (d == 8) {
+        for (int i = 0; i < 8; ++i) r[i] = _mm256_maskload_ps(rows + (i < wb ? i * ldb : 0), i < wb ? depth : none);
+        transpose8(r, t);
+        if (d == 8) {
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j)
+          for (int j = 0; j < 8; ++j)
 #pragma GCC unroll 8
-          for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(_mm256_set1_ps(a[m * lda + j]), t[j], acc[m]);
-      } else {
-        alignas(32) float tail[8][8];
-        for (int j = 0; j < 8; ++j) _mm256_store_ps(tail[j], t[j]);
-        for (int64_t j = 0; j < d; ++j)
+            for (int m = 0; m < M; ++m) acc[b][m] = _mm256_fmadd_ps(_mm256_set1_ps(a[m * lda + j]), t[j], acc[b][m]);
+        } else {
+          alignas(32) float tail[8][8];
+          for (int j = 0; j < 8; ++j) _mm256_store_ps(tail[j], t[j]);
+          for (int64_t j = 0; j < d; ++j)
 #pragma GCC unroll 8
-          for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(_mm256_set1_ps(a[m * lda + j]), _mm256_load_ps(tail[j]), acc[m]);
+            for (int m = 0; m < M; ++m)
+              acc[b][m] = _mm256_fmadd_ps(_mm256_set1_ps(a[m * lda + j]), _mm256_load_ps(tail[j]), acc[b][m]);
+        }
       }
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    for (int m = 0; m < M; ++m) {
-      float* out = C + m * ldc + j0;
-      const __m256 v = _mm256_mul_ps(va, acc[m]);
-      const __m256 c = _mm256_maskload_ps(out, cols);
-      const __m256 y = k0 > 0 ? _mm256_add_ps(c, v) : beta == 0.0f ? v : _mm256_add_ps(_mm256_mul_ps(vb, c), v);
-      _mm256_maskstore_ps(out, cols, y);
+    for (int b = 0; b < NB; ++b) {
+      const __m256i cols = lanes8(width(b));
+      for (int m = 0; m < M; ++m) {
+        float* out = C + m * ldc + j0 + 8 * b;
+        const __m256 v = _mm256_mul_ps(va, acc[b][m]);
+        const __m256 c = _mm256_maskload_ps(out, cols);
+        const __m256 y = k0 > 0 ? _mm256_add_ps(c, v) : beta == 0.0f ? v : _mm256_add_ps(_mm256_mul_ps(vb, c), v);
+        _mm256_maskstore_ps(out, cols, y);
+      }
     }
   }
 }
@@ -559,26 +582,30 @@ __attribute__((target("avx2,fma"))) void few_rows_avx2(int64_t K, float alpha, c
 using FewRowsKernel = void (*)(int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
                                float beta, float* C, int64_t ldc, int64_t j0, int64_t w);
 
-// C = alpha A B^T + beta C for M <= kFewRows, in blocks of L columns, by the kernel for M rows.
-template <int64_t L, template <int> class Kernels>
+// C = alpha A B^T + beta C for M <= kFewRows, by the kernel for M rows, in blocks of `width`
+// columns: two vectors' worth for one row (two chains of multiply-adds), one for more.
+template <int64_t V, template <int, int> class Kernel>
 void gemm_few_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
                    int64_t ldb, float beta, float* C, int64_t ldc) {
-  static constexpr FewRowsKernel kernels[kFewRows] = {Kernels<1>::run, Kernels<2>::run, Kernels<3>::run, Kernels<4>::run,
-                                                      Kernels<5>::run, Kernels<6>::run, Kernels<7>::run, Kernels<8>::run};
+  static constexpr FewRowsKernel kernels[kFewRows] = {Kernel<1, 2>::run, Kernel<2, 1>::run, Kernel<3, 1>::run,
+                                                      Kernel<4, 1>::run, Kernel<5, 1>::run, Kernel<6, 1>::run,
+                                                      Kernel<7, 1>::run, Kernel<8, 1>::run};
   const FewRowsKernel kernel = kernels[M - 1];
-  parallel_for((N + L - 1) / L, 4, [&](int64_t b0, int64_t b1) {
-    for (int64_t blk = b0; blk < b1; ++blk) kernel(K, alpha, A, lda, B, ldb, beta, C, ldc, blk * L, std::min(L, N - blk * L));
+  const int64_t width = M == 1 ? 2 * V : V;
+  parallel_for((N + width - 1) / width, M == 1 ? 2 : 4, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk)
+      kernel(K, alpha, A, lda, B, ldb, beta, C, ldc, blk * width, std::min(width, N - blk * width));
   });
 }
 
 #if defined(__x86_64__)
-template <int M>
+template <int M, int NB>
 struct FewRowsAvx512 {
-  static constexpr FewRowsKernel run = few_rows_avx512<M>;
+  static constexpr FewRowsKernel run = few_rows_avx512<M, NB>;
 };
-template <int M>
+template <int M, int NB>
 struct FewRowsAvx2 {
-  static constexpr FewRowsKernel run = few_rows_avx2<M>;
+  static constexpr FewRowsKernel run = few_rows_avx2<M, NB>;
 };
 #endif
 
