@@ -16,6 +16,7 @@
 #include "../base/cpu_isa.h"
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "scratch.h"
 #include "sgemm.h"
 #include "transpose.h"
 
@@ -612,6 +613,23 @@ struct FewRowsAvx2 {
 }  // namespace
 
 namespace {
+// gemm() on MR x NR tiles, or, where that pads fewer tiles, transposed: C^T = op(B)^T op(A)^T into
+// a buffer, copied back. A product of few columns and more rows (a conv of one image: [32, 288] x
+// [288, 9]) fills a 32-column tile with 9; transposed, 9 rows take two 8-row tiles. Each element is
+// the same multiply-adds in the same order (a * b = b * a), so the same bits either way.
+template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel>
+void gemm_tiled(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                const Rows& B, float beta, float* C, int64_t ldc) {
+  const auto padded = [](int64_t rows, int64_t cols) { return (rows + MR - 1) / MR * MR * ((cols + NR - 1) / NR * NR); };
+  if (B.off || K < 16 || 4 * padded(N, M) > 3 * padded(M, N))
+    return gemm<MR, NR, kernel, indexed_kernel>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+  thread_local std::vector<float> buffer;
+  float* ct = scratch(buffer, M * N);
+  if (beta != 0.0f) transpose_into([&](int64_t r) { return C + r * ldc; }, M, N, ct, M);
+  gemm<MR, NR, kernel, indexed_kernel>(!tb, !ta, N, M, K, alpha, B.base, B.ld, Rows{A, lda, nullptr}, beta, ct, M);
+  transpose_into([&](int64_t r) { return ct + r * M; }, N, M, C, ldc);
+}
+
 void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                   const Rows& B, float beta, float* C, int64_t ldc) {
 #if defined(__x86_64__)
@@ -619,14 +637,14 @@ void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
   switch (cpu_isa().active) {
     case CpuIsa::Avx512:
       if (few_rows) return gemm_few_rows<16, FewRowsAvx512>(M, N, K, alpha, A, lda, B.base, B.ld, beta, C, ldc);
-      return gemm<8, 32, kernel_avx512<false>, kernel_avx512<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+      return gemm_tiled<8, 32, kernel_avx512<false>, kernel_avx512<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
     case CpuIsa::Avx2:
       if (few_rows) return gemm_few_rows<8, FewRowsAvx2>(M, N, K, alpha, A, lda, B.base, B.ld, beta, C, ldc);
-      return gemm<6, 16, kernel_avx2<false>, kernel_avx2<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+      return gemm_tiled<6, 16, kernel_avx2<false>, kernel_avx2<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
     default: break;
   }
 #endif
-  gemm<4, 8, kernel_generic<false>, kernel_generic<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+  gemm_tiled<4, 8, kernel_generic<false>, kernel_generic<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
 }
 }  // namespace
 
