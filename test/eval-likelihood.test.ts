@@ -184,7 +184,8 @@ test('sampleLogits: the same bits as decoding the position after the supports wi
 test('embed and sampleLogits replay their recorded passes: repeated calls, other shapes and large batches give the same bits', async (t) => {
   const model = new GMN({ latent: 3, stateSize: 16, keySize: 8, hops: 1, episodeLength: 5, batchSize: 1 }, { device: 'cpu', seed: 4 });
   t.teardown(() => model.dispose());
-  const x = episode(30, 70); // 70 images: over the 64 kept, so that pass is freed after each call
+  // 260 images to embed, 70 to sample: over the 256 and 64 kept, so those passes are freed after each call
+  const x = episode(30, 260);
   const all = await model.embed(x);
   t.deepEqual(await model.embed(x), all);
   const three = await model.embed(x.subarray(0, 3 * 784));

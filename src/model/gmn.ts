@@ -72,11 +72,12 @@ function checkImages(name: string, x: unknown): number {
 type Recorded = { kind: string; key: string; program: NativeProgram; tape: Tape; inputs: NativeTensor[]; output: NativeTensor };
 
 /**
- * Recorded passes of up to this many images are kept for the next call of the same shapes (their
- * tensors: at most 34 MB for a sampler pass of 64 images, 8 MB for an encoder pass); larger ones,
- * where the ops' own time dwarfs issuing them, are freed after the call.
+ * Recorded passes of up to this many images are kept for the next call of the same shapes, about
+ * 32 MB of tensors each (measured by summing a pass's tensors: 34 MB for a sampler pass of 64
+ * images, 8 MB for an encoder pass of 64); larger ones, where the ops' own time dwarfs issuing them,
+ * are freed after the call.
  */
-const KEPT_ROWS = 64;
+const KEPT_ROWS = { embed: 256, sample: 64 };
 
 type Net = { tape: Tape; L: Layers; p: (name: string) => Var; has: (name: string) => boolean; lin: (input: Var, name: string) => Var };
 
@@ -180,7 +181,7 @@ export class GMN {
     try {
       return (await r.program.run(r.inputs, [x], r.output))!;
     } finally {
-      if (n > KEPT_ROWS) this.forget(r);
+      if (n > KEPT_ROWS.embed) this.forget(r);
     }
   }
 
@@ -305,7 +306,7 @@ export class GMN {
       const [logits] = await Promise.all([r.program.run(inputs, data, r.output), drawn]);
       return logits!;
     } finally {
-      if (n > KEPT_ROWS) this.forget(r);
+      if (n > KEPT_ROWS.sample) this.forget(r);
     }
   }
 
