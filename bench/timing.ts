@@ -26,21 +26,22 @@ export async function settledMedianSeconds(fn: () => Promise<void> | void, repea
 
 /**
  * Seconds a call of each of `fns`, measured in alternated rounds: in each round every contender runs
- * in turn, as many calls back to back as fill about `roundSeconds` (a call of well under a
- * millisecond is timed over many), after a pause; the median over the rounds of each one's time a
- * call. Alternating spreads the machine's drift over all of them alike.
+ * in turn, after a pause, one untimed call (its threads wake from the pause) and then as many calls
+ * back to back as fill about `roundSeconds`; the median over the rounds of each one's time a call.
+ * Alternating spreads the machine's drift over all of them alike.
  */
-export async function alternatedMedianSeconds(fns: Array<() => Promise<void>>, rounds = 9, roundSeconds = 0.02): Promise<number[]> {
+export async function alternatedMedianSeconds(fns: Array<() => Promise<void>>, rounds = 9, roundSeconds = 0.05): Promise<number[]> {
   const calls: number[] = [];
   for (const fn of fns) {
     for (let i = 0; i < 2; i++) await fn();
     const once = await medianSeconds(fn, 3, 0);
-    calls.push(Math.max(1, Math.round(roundSeconds / once)));
+    calls.push(Math.max(2, Math.round(roundSeconds / once)));
   }
   const times = fns.map((): number[] => []);
   for (let r = 0; r < rounds; r++) {
     for (let f = 0; f < fns.length; f++) {
       await sleep(50);
+      await fns[f]();
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < calls[f]; i++) await fns[f]();
       times[f].push(Number(process.hrtime.bigint() - t0) / 1e9 / calls[f]);
