@@ -165,21 +165,23 @@ struct Phased {
     x = {s.Ci, s.H, s.W, s.stride, s.pad_top, s.pad_left, s.Ho + kh - 1, s.Wo + kw - 1};
     y = {s.Co, s.Ho, s.Wo, 1, 0, 0, s.Ho, s.Wo};
   }
-  // Weight tap (co, p, a', b') of the phased conv: w's tap, or -1 past the kernel.
-  static int64_t tap(const Conv2dShape& s, int64_t co, int64_t p, int64_t a, int64_t b) {
-    const int64_t ci = p % s.Ci, phase = p / s.Ci;
-    const int64_t ka = a * s.stride + phase / s.stride, kb = b * s.stride + phase % s.stride;
-    if (ka >= s.kh || kb >= s.kw) return -1;
-    return ((co * s.Ci + ci) * s.kh + ka) * s.kw + kb;
-  }
-  // Calls f(index in the phased kernel [Co, planes, kh, kw], index in w or -1).
+  // Calls f(e, co, p, t, src) for tap t = a' * kw + b' of plane p and output channel co of the phased
+  // kernel [Co, planes, kh, kw], e its index there, src the index of w's tap (co, ci, a' * stride +
+  // pa, b' * stride + pb) for plane p = (pa * stride + pb) * Ci + ci, or -1 past the kernel. The
+  // plane's decomposition once per plane: these tables are rebuilt at every call.
   template <typename F>
   void each_tap(const Conv2dShape& s, F f) const {
-    int64_t e = 0;
+    const int64_t P = x.planes(), taps = kh * kw;
     for (int64_t co = 0; co < s.Co; ++co)
-      for (int64_t p = 0; p < x.planes(); ++p)
-        for (int64_t a = 0; a < kh; ++a)
-          for (int64_t b = 0; b < kw; ++b, ++e) f(e, tap(s, co, p, a, b));
+      for (int64_t p = 0; p < P; ++p) {
+        const int64_t ci = p % s.Ci, phase = p / s.Ci, pa = phase / s.stride, pb = phase % s.stride;
+        const int64_t channel = (co * s.Ci + ci) * s.kh;
+        for (int64_t a = 0, t = 0; a < kh; ++a)
+          for (int64_t b = 0; b < kw; ++b, ++t) {
+            const int64_t ka = a * s.stride + pa, kb = b * s.stride + pb;
+            f((co * P + p) * taps + t, co, p, t, ka < s.kh && kb < s.kw ? (channel + ka) * s.kw + kb : -1);
+          }
+      }
   }
 };
 
@@ -188,8 +190,7 @@ struct Phased {
 std::vector<float> phased_weights(const float* w, const Conv2dShape& s, const Phased& ph, bool flip) {
   const int64_t P = ph.x.planes(), taps = ph.kh * ph.kw;
   std::vector<float> out(static_cast<size_t>(s.Co * P * taps));
-  ph.each_tap(s, [&](int64_t e, int64_t src) {
-    const int64_t co = e / (P * taps), p = e / taps % P, t = e % taps;
+  ph.each_tap(s, [&](int64_t e, int64_t co, int64_t p, int64_t t, int64_t src) {
     out[flip ? (p * s.Co + co) * taps + (taps - 1 - t) : e] = src < 0 ? 0.0f : w[src];
   });
   return out;
@@ -250,9 +251,10 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
       }
     }
   });
-  ph.each_tap(s, [&](int64_t e, int64_t target) {
+  const int64_t taps = ph.kh * ph.kw;
+  ph.each_tap(s, [&](int64_t, int64_t co, int64_t p, int64_t t, int64_t target) {
     if (target < 0) return;  // a tap past the kernel
-    const int64_t at = (e % K) * s.Co + e / K;
+    const int64_t at = (p * taps + t) * s.Co + co;
     float v = partial[at];
     for (int64_t p = 1; p < parts; ++p) v += partial[p * size + at];
     dw[target] = accumulate ? dw[target] + v : v;
