@@ -613,20 +613,25 @@ struct FewRowsAvx2 {
 }  // namespace
 
 namespace {
+void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                  const Rows& B, float beta, float* C, int64_t ldc);
+
 // gemm() on MR x NR tiles, or, where that pads fewer tiles, transposed: C^T = op(B)^T op(A)^T into
 // a buffer, copied back. A product of few columns and more rows (a conv of one image: [32, 288] x
-// [288, 9]) fills a 32-column tile with 9; transposed, 9 rows take two 8-row tiles. Each element is
-// the same multiply-adds in the same order (a * b = b * a), so the same bits either way.
+// [288, 9]) fills a 32-column tile with 9; transposed, 9 rows take two 8-row tiles, and up to
+// kFewRows rows go to the few-row kernels (a linear layer of one output). The transposed product
+// never transposes back: its padding is the larger one. Each element is the same multiply-adds in
+// the same order (a * b = b * a), so the same bits either way.
 template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel>
 void gemm_tiled(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                 const Rows& B, float beta, float* C, int64_t ldc) {
   const auto padded = [](int64_t rows, int64_t cols) { return (rows + MR - 1) / MR * MR * ((cols + NR - 1) / NR * NR); };
-  if (B.off || K < 16 || 4 * padded(N, M) > 3 * padded(M, N))
+  if (B.off || M == 0 || N == 0 || K < 16 || 4 * padded(N, M) > 3 * padded(M, N))
     return gemm<MR, NR, kernel, indexed_kernel>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
   thread_local std::vector<float> buffer;
   float* ct = scratch(buffer, M * N);
   if (beta != 0.0f) transpose_into([&](int64_t r) { return C + r * ldc; }, M, N, ct, M);
-  gemm<MR, NR, kernel, indexed_kernel>(!tb, !ta, N, M, K, alpha, B.base, B.ld, Rows{A, lda, nullptr}, beta, ct, M);
+  gemm_for_isa(!tb, !ta, N, M, K, alpha, B.base, B.ld, Rows{A, lda, nullptr}, beta, ct, M);  // never transposed again
   transpose_into([&](int64_t r) { return ct + r * M; }, N, M, C, ldc);
 }
 
