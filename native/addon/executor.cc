@@ -1,5 +1,7 @@
 #include "executor.h"
 
+#include "../base/threadpool.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -322,6 +324,7 @@ std::shared_ptr<Program> end_recording(Napi::Env env) {
 std::function<void()> program_work(std::shared_ptr<const Program> program) {
   // With profiling on, each recorded job's time is added to its op too (the enclosing job's entry is their total).
   return [program] {
+    wake_workers();
     const bool profiling = executor().profiling();
     for (const Submission& job : program->jobs) {
       try {

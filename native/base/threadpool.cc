@@ -34,6 +34,16 @@ class Pool {
   // Lock-free, so that a kernel inside a parallel region may ask.
   int size() const { return size_.load(); }
 
+  // Sleeping workers wake and spin for the next region (about kSpinMicros).
+  void wake() {
+    if (asleep_.load() == 0) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++wakes_;
+    }
+    wake_.notify_all();
+  }
+
   void resize(int n) {
     std::lock_guard<std::mutex> run(run_mutex_);
     stop();
@@ -114,7 +124,11 @@ class Pool {
       // The next region usually follows within microseconds (a step issues hundreds): spin first.
       if (!spin_until([&] { return quit_.load() || generation_.load() != seen; })) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return quit_.load() || generation_.load() != seen; });
+        const uint64_t woken = wakes_;
+        asleep_.fetch_add(1);
+        wake_.wait(lock, [&] { return quit_.load() || generation_.load() != seen || wakes_ != woken; });
+        asleep_.fetch_sub(1);
+        if (!quit_.load() && generation_.load() == seen) continue;  // wake(): spin for the next region
       }
       if (quit_.load()) return;
       seen = generation_.load();
@@ -151,6 +165,8 @@ class Pool {
   std::atomic<bool> quit_{false};
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
+  std::atomic<int> asleep_{0};  // workers waiting on wake_ (not spinning)
+  uint64_t wakes_ = 0;          // calls of wake() that found a worker asleep; guarded by mutex_
   const RangeFn* fn_ = nullptr;
   int64_t n_ = 0, grain_ = 1, chunks_ = 0;
   std::atomic<int64_t> next_{0};
@@ -226,6 +242,8 @@ __attribute__((noinline)) void parallel_for(int64_t n, int64_t grain, const Rang
   const float us = std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() - start).count();
   (caller ? s.caller_us : s.pool_us) = us;
 }
+
+void wake_workers() { pool().wake(); }
 
 int num_threads() { return pool().size(); }
 

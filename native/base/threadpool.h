@@ -16,6 +16,10 @@ void parallel_for(int64_t n, int64_t grain, const RangeFn& fn);
 // A grain of rows of `width` floats: about 4096 elements a chunk.
 inline int64_t row_grain(int64_t width) { return width >= 4096 ? 1 : 4096 / (width < 1 ? 1 : width); }
 
+// Wakes sleeping workers to spin for the next region: called at the start of a pass of many
+// regions (a recorded program), so that its first regions find them awake.
+void wake_workers();
+
 // Number of threads (including the caller). Default: GMN_THREADS, else all cores.
 int num_threads();
 // The threads a parallel_for called here would use: 1 inside a parallel region (it runs serially).
