@@ -50,8 +50,10 @@ class Pool {
     start(n);
   }
 
-  void run(int64_t n, int64_t grain, const RangeFn& fn) {
+  // Whether a worker was asleep when the region began (it paid a wake-up).
+  bool run(int64_t n, int64_t grain, const RangeFn& fn) {
     std::lock_guard<std::mutex> run(run_mutex_);  // one parallel region at a time
+    const bool woke = asleep_.load() > 0;
     const int64_t chunks = (n + grain - 1) / grain;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -74,6 +76,7 @@ class Pool {
     }
     fn_ = nullptr;
     if (error_) std::rethrow_exception(error_);
+    return woke;
   }
 
  private:
@@ -187,13 +190,16 @@ namespace {
 // the other threads costs tens of microseconds in a VM, more than a small region's whole work (a
 // convolution of one image, a linear layer of one row). Each site times the way it ran; a region
 // of the pool under kTryMicros is tried on the caller next, after which the faster way is kept and
-// the other retimed every kRetime runs. Only where the chunks run changes, never their bounds, so
-// the results are the same bits either way.
+// the other retimed every kRetime runs. A run of the pool that had to wake a sleeping worker is
+// followed by one more run of the pool: that time may be the wake-up's, not the region's (after a
+// pause, the first regions of a pass would otherwise learn to shun the pool for kRetime runs). Only
+// where the chunks run changes, never their bounds, so the results are the same bits either way.
 struct Site {
   const void* at = nullptr;
   int64_t n = 0, grain = 0;
   float pool_us = -1, caller_us = -1;  // the last time of each way; -1: not yet timed
   uint32_t runs = 0;
+  uint8_t woke = 0;  // how many runs of the pool in a row woke a worker (counted to 2)
 };
 constexpr float kTryMicros = 150;
 constexpr uint32_t kRetime = 64;
@@ -208,7 +214,7 @@ Site& site_of(const void* at, int64_t n, int64_t grain) {
 
 bool on_caller(Site& s) {
   ++s.runs;
-  if (s.pool_us < 0) return false;
+  if (s.pool_us < 0 || s.woke == 1) return false;
   if (s.caller_us < 0) return s.pool_us < kTryMicros;
   const bool caller = s.caller_us <= s.pool_us;
   return s.runs % kRetime == 0 ? !caller : caller;
@@ -237,7 +243,8 @@ __attribute__((noinline)) void parallel_for(int64_t n, int64_t grain, const Rang
     }
     in_parallel_region = false;
   } else {
-    pool().run(n, grain, fn);
+    const bool woke = pool().run(n, grain, fn);
+    s.woke = woke ? std::min(2, s.woke + 1) : 0;
   }
   const float us = std::chrono::duration<float, std::micro>(std::chrono::steady_clock::now() - start).count();
   (caller ? s.caller_us : s.pool_us) = us;
