@@ -92,11 +92,13 @@ class Executor {
       busy_ = true;
     }
     execute(task);
+    bool queued;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       busy_ = false;
+      queued = !queue_.empty();  // pushed meanwhile by another environment
     }
-    cv_.notify_one();
+    if (queued) cv_.notify_one();  // a needless wake of the executor costs a system call and an interrupt
     return true;
   }
 
