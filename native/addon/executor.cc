@@ -330,9 +330,13 @@ std::function<void()> program_work(std::shared_ptr<const Program> program) {
     const bool profiling = executor().profiling();
     for (const Submission& job : program->jobs) {
       try {
+        if (!profiling) {
+          job.run();
+          continue;
+        }
         const auto start = std::chrono::steady_clock::now();
         job.run();
-        if (profiling) executor().add_time(job.op, std::chrono::steady_clock::now() - start);
+        executor().add_time(job.op, std::chrono::steady_clock::now() - start);
       } catch (const std::bad_alloc&) {
         throw std::runtime_error(std::string(job.op) + ": out of memory: the allocation could not be satisfied");
       } catch (const std::exception& e) {
