@@ -162,11 +162,13 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info, const std::shared_ptr<con
                         : program->jobs.empty()       ? Device::CPU
                                                       : program->jobs.front().device;
   Submission job{"Program.run", device, [inputs, data, program, work = program_work(program), output, host] {
+                   const bool serial = program->next_serial();
+                   const SerialScope scope(serial);
                    const auto start = std::chrono::steady_clock::now();
                    for (size_t i = 0; i < inputs.size(); ++i) copy_from_host(inputs[i], data[i]->data());
                    work();
                    if (output) copy_to_host(*output, host->data());
-                   program->last_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                   program->ran(serial, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
                  },
                  nullptr, output.has_value()};
   const double last = program->last_seconds;

@@ -323,10 +323,24 @@ std::shared_ptr<Program> end_recording(Napi::Env env) {
   return std::exchange(state->recording, nullptr);
 }
 
+bool Program::next_serial() const {
+  const uint32_t run = runs_.fetch_add(1);
+  const double serial = serial_seconds_, parallel = parallel_seconds_;
+  if (parallel < 0 || num_threads() == 1) return false;
+  if (serial < 0) return true;
+  const bool faster = serial <= parallel;
+  return run % kRetime == 0 ? !faster : faster;
+}
+
+void Program::ran(bool serial, double seconds) const {
+  (serial ? serial_seconds_ : parallel_seconds_) = seconds;
+  last_seconds = seconds;
+}
+
 std::function<void()> program_work(std::shared_ptr<const Program> program) {
   // With profiling on, each recorded job's time is added to its op too (the enclosing job's entry is their total).
   return [program] {
-    wake_workers();
+    if (parallel_width() > 1) wake_workers();
     const bool profiling = executor().profiling();
     for (const Submission& job : program->jobs) {
       try {

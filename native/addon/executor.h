@@ -44,6 +44,16 @@ struct Program {
   // a quick job (Submission::quick), blocking the JS thread no longer than that.
   mutable std::atomic<double> last_seconds{-1};
   static constexpr double kQuickSeconds = 1e-3;
+  // Whether the next run uses one thread: a small pass (a one-image encoder) can run faster on one
+  // thread than on the pool. Its runs time both ways, keep the faster, and retime the other every
+  // kRetime runs.
+  bool next_serial() const;
+  void ran(bool serial, double seconds) const;
+
+ private:
+  mutable std::atomic<double> serial_seconds_{-1}, parallel_seconds_{-1};
+  mutable std::atomic<uint32_t> runs_{0};
+  static constexpr uint32_t kRetime = 16;
 };
 
 // While an environment records, the jobs it submits are appended to its program instead of run,

@@ -252,6 +252,9 @@ __attribute__((noinline)) void parallel_for(int64_t n, int64_t grain, const Rang
 
 void wake_workers() { pool().wake(); }
 
+SerialScope::SerialScope(bool on) : previous_(in_parallel_region) { in_parallel_region = previous_ || on; }
+SerialScope::~SerialScope() { in_parallel_region = previous_; }
+
 int num_threads() { return pool().size(); }
 
 int parallel_width() { return in_parallel_region ? 1 : pool().size(); }
