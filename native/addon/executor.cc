@@ -326,7 +326,7 @@ std::shared_ptr<Program> end_recording(Napi::Env env) {
 bool Program::next_serial() const {
   const uint32_t run = runs_.fetch_add(1);
   const double serial = serial_seconds_, parallel = parallel_seconds_;
-  if (parallel < 0 || num_threads() == 1) return false;
+  if (parallel < 0 || parallel >= kQuickSeconds || num_threads() == 1) return false;  // a larger pass: the pool
   if (serial < 0) return true;
   const bool faster = serial <= parallel;
   return run % kRetime == 0 ? !faster : faster;

@@ -27,7 +27,7 @@ struct Submission {
   // Called on the JS thread after `run` succeeded; its value settles the Promise (undefined when null).
   std::function<Napi::Value(Napi::Env)> result;
   bool synchronizes = false;  // the job waits for the device (a read): CUDA faults surface here
-  // A short CPU job (under a millisecond or so): it runs on the calling JS thread, its Promise
+  // A short CPU job (a couple of milliseconds at most): it runs on the calling JS thread, its Promise
   // settled before submit returns, when the executor is idle and the environment has no unsettled
   // job; that saves the two thread hand-offs (tens of microseconds in a VM) a small pass would pay.
   bool quick = false;
@@ -43,10 +43,10 @@ struct Program {
   // Its last run's time, or -1 before the first: a run that took under kQuickSeconds runs next as
   // a quick job (Submission::quick), blocking the JS thread no longer than that.
   mutable std::atomic<double> last_seconds{-1};
-  static constexpr double kQuickSeconds = 1e-3;
-  // Whether the next run uses one thread: a small pass (a one-image encoder) can run faster on one
+  static constexpr double kQuickSeconds = 2e-3;
+  // Whether the next run uses one thread: a quick pass (a one-image encoder) can run faster on one
   // thread than on the pool. Its runs time both ways, keep the faster, and retime the other every
-  // kRetime runs.
+  // kRetime runs; a pass that takes kQuickSeconds or more on the pool always runs there.
   bool next_serial() const;
   void ran(bool serial, double seconds) const;
 
