@@ -164,10 +164,15 @@ export class Tape {
     v.gradWritten = true;
   }
 
-  /** Queues every recorded backward step, last first, zeroes the parameters' unreached gradients, and waits. */
-  async backward(): Promise<void> {
+  /** Queues every recorded backward step, last first, and zeroes the parameters' unreached gradients. */
+  issueBackward(): void {
     for (let i = this.steps.length - 1; i >= 0; i--) this.steps[i]();
     for (const p of this.parameters) if (!p.gradWritten) this.seed(p, 0);
+  }
+
+  /** issueBackward(), then waits for all the work queued. */
+  async backward(): Promise<void> {
+    this.issueBackward();
     await this.sync();
   }
 

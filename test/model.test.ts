@@ -166,3 +166,23 @@ test('the loss and every gradient are the same bits with 1 and with 3 threads', 
     model.dispose();
   }
 });
+
+test('the recorded training pass: a replay with new images and noise gives what a fresh model computes, bit for bit; a forward pass between frees it', async (t) => {
+  const grads = async (model: GMN) => Promise.all([...model.params.grads.values()].map((g) => g.read()));
+  const a = new GMN(small, { device: 'cpu', seed: 5 });
+  const b = new GMN(small, { device: 'cpu', seed: 5 });
+  t.teardown(() => (a.dispose(), b.dispose()));
+  const first = episode(a, 1), second = episode(a, 2);
+  await a.loss(first.x, first.eps, true); // records the pass
+  for (const noise of [second.eps, { seed: 9, offset: 12 }]) {
+    const replayed = await a.loss(second.x, noise, true);
+    const fresh = await b.loss(second.x, noise, true);
+    t.is(replayed.loss, fresh.loss);
+    t.deepEqual(replayed.terms, fresh.terms);
+    t.deepEqual(await grads(a), await grads(b));
+    b.releaseRecorded(); // b records again at its next call
+  }
+  // a forward pass alone frees the kept training pass; the next training call records it again
+  const forward = await a.loss(first.x, first.eps, false);
+  t.is((await a.loss(first.x, first.eps, true)).loss, forward.loss);
+});

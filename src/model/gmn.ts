@@ -69,7 +69,9 @@ function checkImages(name: string, x: unknown): number {
 }
 
 /** A forward pass recorded once for its shapes (`GMN.recorded`): its input tensors, its output, and the tape that holds them. */
-type Recorded = { kind: string; key: string; program: NativeProgram; tape: Tape; inputs: NativeTensor[]; output: NativeTensor };
+type Recorded = { kind: string; key: string; program: NativeProgram; tape: Tape } & Required<Built>;
+/** What a recorded pass's builder returns: its inputs, the output its runs read, other tensors read after a run. */
+type Built = { inputs: NativeTensor[]; output: NativeTensor; reads?: NativeTensor[] };
 
 /**
  * Recorded passes of up to this many images are kept for the next call of the same shapes, about
@@ -149,25 +151,55 @@ export class GMN {
 
   /**
    * The loss of a batch of episodes x [batchSize, T, 784] (pixels in [0, 1]) and, when `backward`,
-   * its gradient in `params.grads` (overwritten).
+   * its gradient in `params.grads` (overwritten). With `backward`, the pass is recorded on the first
+   * call and replayed after (see `releaseRecorded`); without, it runs on a tape of its own.
    */
   async loss(x: Float32Array, noise: Noise, backward: boolean): Promise<LossResult> {
     const { rows } = this;
     if (!(x instanceof Float32Array)) throw typeError('x', 'a Float32Array', x);
     if (x.length !== rows * PIXELS) throw rangeError('x', `${rows * PIXELS} values (batchSize x episodeLength x 784)`, x.length);
+    if (backward) return this.trainingPass(x, noise);
+    // A forward pass alone (validation) runs on a tape of its own; a kept training pass would hold
+    // its memory meanwhile, so it is freed first.
+    const train = this.recordings.get('train');
+    if (train) this.forget(train);
     const tape = new Tape(this.b, this.device);
     try {
-      const { loss, terms } = this.build(tape, x, noise);
-      if (backward) {
-        tape.seed(loss);
-        await tape.backward();
-      }
+      const images = tape.constant(x, [rows, 1, IMAGE_SIDE, IMAGE_SIDE]);
+      const { loss, terms } = this.build(tape, images, this.noise(tape, noise, [rows, this.config.latent]));
       await tape.sync();
       const [lossValue, termValues] = await Promise.all([loss.value.read(), terms.read()]);
       return { loss: lossValue[0], terms: termValues };
     } finally {
       tape.dispose();
     }
+  }
+
+  /**
+   * The forward and backward pass of a batch, recorded once and replayed as one native job at each
+   * call (the same ops in the same order: the same bits), so that a step costs the JavaScript
+   * thread a few calls instead of issuing about 600 ops while the first of them run beside it on
+   * the same cores. The noise is drawn (or written) into the pass's input before it runs; the loss
+   * and the terms are read after it.
+   */
+  private async trainingPass(x: Float32Array, noise: Noise): Promise<LossResult> {
+    const { rows } = this;
+    const Z = this.config.latent;
+    if (noise instanceof Float32Array && noise.length !== rows * Z) throw rangeError('noise', `${rows * Z} values (rows x latent)`, noise.length);
+    const r = this.recorded('train', `${rows}`, (tape) => {
+      const images = tape.input([rows, 1, IMAGE_SIDE, IMAGE_SIDE]);
+      const eps = tape.input([rows, Z]);
+      const { loss, terms } = this.build(tape, images, eps);
+      tape.seed(loss);
+      tape.issueBackward();
+      return { inputs: [images.value, eps.value], output: terms, reads: [loss.value] };
+    });
+    const [images, eps] = r.inputs;
+    const drawn = noise instanceof Float32Array ? undefined : this.b.randomNormal(eps, noise.seed, noise.offset);
+    const inputs = noise instanceof Float32Array ? [images, eps] : [images];
+    const data = noise instanceof Float32Array ? [x, noise] : [x];
+    const [termValues, lossValue] = await Promise.all([r.program.run(inputs, data, r.output), r.reads[0].read(), drawn]);
+    return { loss: lossValue[0], terms: termValues! };
   }
 
   /** psi, the encoder's 288-d embedding, of n images x [n, 784] (pixels in [0, 1]): [n, 288]. */
@@ -314,12 +346,12 @@ export class GMN {
    * The recorded pass `kind` for `key` (its shapes): recorded now, through `build` on a tape of its
    * own, unless the last one of this kind has the same key; it replaces that one.
    */
-  private recorded(kind: string, key: string, build: (tape: Tape) => { inputs: NativeTensor[]; output: NativeTensor }): Recorded {
+  private recorded(kind: string, key: string, build: (tape: Tape) => Built): Recorded {
     const last = this.recordings.get(kind);
     if (last?.key === key) return last;
     if (last) this.forget(last);
     const tape = new Tape(this.b, this.device);
-    let built: { inputs: NativeTensor[]; output: NativeTensor } | undefined;
+    let built: Built | undefined;
     let program: NativeProgram;
     this.b.beginRecording();
     try {
@@ -331,9 +363,18 @@ export class GMN {
         tape.dispose();
       }
     }
-    const r = { kind, key, program, tape, ...built };
+    const r = { kind, key, program, tape, reads: [], ...built };
     this.recordings.set(kind, r);
     return r;
+  }
+
+  /**
+   * Frees the recorded passes kept for the next call of the same shapes (`embed`, `sampleLogits`,
+   * and the training pass of `loss`, which holds a step's activations and gradients: a few hundred
+   * MB in the paper's configuration). The next call records again.
+   */
+  releaseRecorded(): void {
+    for (const r of [...this.recordings.values()]) this.forget(r);
   }
 
   /** Frees a recorded pass (work already issued on it still completes). */
@@ -353,16 +394,16 @@ export class GMN {
     }
   }
 
-  private build(tape: Tape, x: Float32Array, noise: Noise): { loss: Var; terms: NativeTensor } {
+  /** The loss of the images [rows, 1, 28, 28] with standard normal noise eps [rows, latent], and its terms. */
+  private build(tape: Tape, images: Var, eps: Var): { loss: Var; terms: NativeTensor } {
     const c = this.config;
     const { rows } = this;
     const B = c.batchSize, T = c.episodeLength;
     const net = this.net(tape);
-    const images = tape.constant(x, [rows, 1, IMAGE_SIDE, IMAGE_SIDE]);
     const psi = this.encode(net.L, images, net.p);
     const shared = this.reader(net, 'shared', psi, B);
     const q = this.posterior(net, shared, psi);
-    const z = net.L.gaussianSample(q.mu, q.pre, this.noise(tape, noise, [rows, c.latent]));
+    const z = net.L.gaussianSample(q.mu, q.pre, eps);
     const prior = this.prior(net, this.reader(net, 'prior', psi, B));
     const logits = this.decode(net.L, this.likelihoodInput(net, shared, z), net.p);
 
@@ -548,7 +589,7 @@ export class GMN {
   }
 
   dispose(): void {
-    for (const r of [...this.recordings.values()]) this.forget(r);
+    this.releaseRecorded();
     this.params.dispose();
   }
 }
