@@ -200,22 +200,16 @@ class Executor {
 
  public:
   // Settles the task's Promise with its result or error; on the environment's thread.
-  static void resolve(Napi::Env env, Task& t) {
-    Task* task = &t;
-    if (task->error.empty()) {
-      if (!task->job.result) {
-        task->deferred.Resolve(env.Undefined());
-      } else {
-        try {
-          task->deferred.Resolve(task->job.result(env));
-        } catch (const Napi::Error& e) {
-          task->deferred.Reject(e.Value());
-        }
-      }
-    } else {
-      task->deferred.Reject(Napi::Error::New(env, task->error).Value());
+  static void resolve(Napi::Env env, Task& task) {
+    if (!task.error.empty()) return task.deferred.Reject(Napi::Error::New(env, task.error).Value());
+    if (!task.job.result) return task.deferred.Resolve(env.Undefined());
+    try {
+      task.deferred.Resolve(task.job.result(env));
+    } catch (const Napi::Error& e) {
+      task.deferred.Reject(e.Value());
     }
   }
+
 
  private:
   std::mutex mutex_;
