@@ -79,16 +79,18 @@ export async function trainStep(): Promise<TrainStepResult> {
   // The process's peak resident memory so far: the model, its activations and gradients, Adam's state.
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   console.log(`  peak resident memory of this process: ${peakRssMB.toFixed(0)} MB`);
-  const tfjs = await tfjsStep(model, rng, seconds);
-  model.dispose();
 
-  // The floor: the step's FLOPs at the best sgemm rate found on this machine now.
+  // The floor: the step's FLOPs at the best sgemm rate found on this machine now, measured right
+  // after our step and before the minutes of TensorFlow.js (the machine's speed drifts).
   const best = await bestSgemm(getThreads());
   const floor = flops.total / best.rate;
   console.log(
     `  floor: ${(floor * 1e3).toFixed(0)} ms (the step's FLOPs at ${(best.rate / 1e9).toFixed(1)} GFLOP/s, the best sgemm here: ${best.by} at 5334x1024x1024); the step takes ${(seconds / floor).toFixed(2)}x its floor`,
   );
-  const result = (pytorch: TrainStepResult['pytorch']): TrainStepResult => ({
+  const pytorch = pytorchStep(model, seconds);
+  const tfjs = await tfjsStep(model, rng, seconds);
+  model.dispose();
+  return {
     threads: getThreads(),
     stepMs: seconds * 1e3,
     imagesPerSecond: model.rows / seconds,
@@ -97,8 +99,11 @@ export async function trainStep(): Promise<TrainStepResult> {
     floor: { ms: floor * 1e3, gflops: best.rate / 1e9, by: best.by },
     pytorch,
     tfjs,
-  });
+  };
+}
 
+/** The PyTorch reference's step (bench/reference/gmn_reference.py) on the same machine and threads. */
+function pytorchStep(model: GMN, seconds: number): TrainStepResult['pytorch'] {
   const reference = path.join(import.meta.dirname, 'reference', 'gmn_reference.py');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gmn-bench-'));
   const config = path.join(dir, 'paper.json');
@@ -106,7 +111,7 @@ export async function trainStep(): Promise<TrainStepResult> {
   const python = findTorchPython();
   if (!python) {
     console.log('  PyTorch reference: skipped (no python3 with torch found; set GMN_PYTHON to one)');
-    return result({ skipped: 'no python3 with torch found' });
+    return { skipped: 'no python3 with torch found' };
   }
   const r = spawnSync(python, [reference, 'step-time', '--config', config, '--steps', '5'], {
     encoding: 'utf8',
@@ -115,11 +120,11 @@ export async function trainStep(): Promise<TrainStepResult> {
   if (r.error || r.status !== 0) {
     const why = r.error?.message ?? (r.stderr.trim().split('\n').pop() || `exit ${r.status}`);
     console.log(`  PyTorch reference: skipped (${why})`);
-    return result({ skipped: why });
+    return { skipped: why };
   }
   const blas = torchBlasWarning(python);
   if (blas) console.log(`  warning: ${blas}`);
   const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; threads: number };
   console.log(`  PyTorch ${ref.threads} threads (float32, same model): ${ref.ms_per_step.toFixed(0)} ms per step; gmn is ${(ref.ms_per_step / (seconds * 1e3)).toFixed(2)}x as fast`);
-  return result({ ms: ref.ms_per_step, threads: ref.threads });
+  return { ms: ref.ms_per_step, threads: ref.threads };
 }
