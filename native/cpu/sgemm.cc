@@ -127,8 +127,12 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa
       c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
     }
   }
+  // Unrolled, so that c is only ever indexed by constants: otherwise GCC keeps c in memory and
+  // stores every accumulator at every k (half the kernel's speed).
   const __m256 alpha = _mm256_set1_ps(u.alpha), beta = _mm256_set1_ps(u.beta);
+#pragma GCC unroll 6
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       float* out = C + r * ldc + 8 * h;
       const __m256 v = _mm256_mul_ps(alpha, c[r][h]);
@@ -333,12 +337,14 @@ __attribute__((target("avx2,fma"))) void rows_kernel_avx2(int64_t kc, const floa
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(x, b[v], acc[r][v]);
     }
   }
-  alignas(32) float tmp[8];
+  // Stored by constant indices (see kernel_avx2), then the rows and columns that exist applied.
+  alignas(32) float sums[R][NV * 8];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_store_ps(sums[r] + 8 * v, acc[r][v]);
   for (int64_t r = 0; r < rows; ++r)
-    for (int v = 0; v < NV; ++v) {
-      _mm256_store_ps(tmp, acc[r][v]);
-      for (int64_t c = 8 * v; c < std::min<int64_t>(cols, 8 * v + 8); ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], tmp[c - 8 * v]);
-    }
+    for (int64_t c = 0; c < cols; ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], sums[r][c]);
 }
 
 template <int R, int NV>
@@ -358,12 +364,13 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void rows_kernel_avx512(int
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
     }
   }
-  alignas(64) float tmp[16];
+  alignas(64) float sums[R][NV * 16];  // as in rows_kernel_avx2
+#pragma GCC unroll 24
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_store_ps(sums[r] + 16 * v, acc[r][v]);
   for (int64_t r = 0; r < rows; ++r)
-    for (int v = 0; v < NV; ++v) {
-      _mm512_store_ps(tmp, acc[r][v]);
-      for (int64_t c = 16 * v; c < std::min<int64_t>(cols, 16 * v + 16); ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], tmp[c - 16 * v]);
-    }
+    for (int64_t c = 0; c < cols; ++c) C[r * ldc + c] = u.apply(C[r * ldc + c], sums[r][c]);
 }
 #endif
 
