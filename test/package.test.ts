@@ -38,6 +38,9 @@ function pathWithoutCompilers(dir: string): string {
 }
 
 test('npm pack holds what a user needs; installed into a new project, the CLI, the API, its types and training work', async (t) => {
+  // Packs, installs, and compiles the addon from source (npm rebuild below): about 5 minutes on two
+  // slow cores, the suite's default limit.
+  t.timeout(20 * 60_000);
   const dir = await tempDir(t);
   const pack = run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root });
   t.is(pack.code, 0, pack.err);
