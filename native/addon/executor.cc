@@ -210,7 +210,6 @@ class Executor {
     }
   }
 
-
  private:
   std::mutex mutex_;
   std::condition_variable cv_;
