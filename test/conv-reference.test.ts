@@ -67,6 +67,8 @@ for (const [title, g] of [
   ['VALID 4x4 stride 2, 28 -> 13', { N: 2, Ci: 1, H: 28, W: 28, Co: 4, k: 4, stride: 2, pad: 0, Ho: 13 }],
   ['VALID 3x3 stride 2, 13 -> 6', { N: 2, Ci: 5, H: 13, W: 13, Co: 6, k: 3, stride: 2, pad: 0, Ho: 6 }],
   ['SAME 3x3 (pad 1), 13 -> 13', { N: 3, Ci: 8, H: 13, W: 13, Co: 6, k: 3, stride: 1, pad: 1, Ho: 13 }],
+  ['4x4 stride 2 (pad 1), 13 -> 6', { N: 2, Ci: 3, H: 13, W: 13, Co: 4, k: 4, stride: 2, pad: 1, Ho: 6 }],
+  ['3x3 stride 3 (pad 1), 14 -> 5', { N: 2, Ci: 2, H: 14, W: 14, Co: 3, k: 3, stride: 3, pad: 1, Ho: 5 }],
   ['SAME 2x2 (pad 0 before, 1 after), 3 -> 3', { N: 2, Ci: 7, H: 3, W: 3, Co: 5, k: 2, stride: 1, pad: 0, Ho: 3 }],
   ['SAME 3x3 with K = 576 over 20 images, 6 -> 6', { N: 20, Ci: 64, H: 6, W: 6, Co: 9, k: 3, stride: 1, pad: 1, Ho: 6 }],
 ] as [string, Conv][]) {
@@ -106,6 +108,7 @@ for (const [N, Ci, H, Co, k, s] of [
   [2, 5, 13, 1, 4, 2],
   [3, 6, 4, 2, 1, 1],
   [2, 2, 4, 3, 3, 1],
+  [2, 3, 5, 2, 3, 3],
 ]) {
   const Ho = (H - 1) * s + k;
   test(`convTranspose2dForward ${k}x${k} stride ${s}, ${H} -> ${Ho} equals the float64 scatter`, async (t) => {

@@ -6,7 +6,8 @@
 // stride-1 weight gradient takes several padded grids of images per part, and output channel
 // counts that fill whole vectors (32) and more than one column tile of the weight gradient (70);
 // 1x1 convs both ways (a product per image from 16 pixels on, explicit columns below); a 3x3
-// stride-2 conv whose explicit-columns weight gradient sums several groups of images per part.
+// stride-2 conv whose explicit-columns weight gradient sums several groups of images per part;
+// phase planes of a padded stride-2 conv and of a stride-3 conv.
 // Tolerances: the op is linear in each input, so central finite differences are exact up to
 // float32 rounding of the few outputs a perturbed element touches; with eps = 1e-2 that is about
 // 1e-4, so the project's abs 2e-3 + rel 2e-3 leaves margin while a missing or misplaced term is off
@@ -66,6 +67,8 @@ export const harness: OpCase[] = [
   conv2d('conv2d 70 output channels, 3x3 stride 2 (two column tiles of the weight gradient, one partial)', { N: 2, Ci: 3, Co: 70, H: 5, W: 5, kh: 3, kw: 3, stride: 2, padTop: 0, padLeft: 0, Ho: 2, Wo: 2 }, samples),
   conv2d('conv2d 3x3 stride 2, 33 -> 16, 40 images (explicit columns: several groups of images per part of the weight gradient)', { N: 40, Ci: 2, Co: 3, H: 33, W: 33, kh: 3, kw: 3, stride: 2, padTop: 0, padLeft: 0, Ho: 16, Wo: 16 }, 24),
   conv2d('conv2d 50 images, same 3x3 at 28x28 (several padded grids per part of the weight gradient)', { N: 50, Ci: 2, Co: 3, H: 28, W: 28, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 28, Wo: 28 }, 24),
+  conv2d('conv2d 4x4 stride 2, pads 1 and 1, 13x11 -> 6x5 (phase planes with a padded first column)', { N: 2, Ci: 3, Co: 4, H: 13, W: 11, kh: 4, kw: 4, stride: 2, padTop: 1, padLeft: 1, Ho: 6, Wo: 5 }, samples),
+  conv2d('conv2d 3x3 stride 3, pads 1 and 2, 14x13 -> 5x5 (nine phase planes)', { N: 2, Ci: 2, Co: 3, H: 14, W: 13, kh: 3, kw: 3, stride: 3, padTop: 1, padLeft: 2, Ho: 5, Wo: 5 }, samples),
 ];
 
 // Valid operands, so that each case breaks exactly one thing: SAME 3x3 on 8x8.
