@@ -418,13 +418,13 @@ void columns_forward(const float* x, const float* w, float* y, const Conv2dShape
 // dy of images [n0, n0 + G) as [Co][G * P] (transposed: [G * P][Co]).
 void gather_dy(const float* dy, int64_t n0, int64_t G, int64_t Co, int64_t P, bool transposed, float* out) {
   const int64_t Q = G * P;
-  for (int64_t g = 0; g < G; ++g)
-    for (int64_t co = 0; co < Co; ++co) {
-      const float* src = dy + ((n0 + g) * Co + co) * P;
-      if (!transposed) copy_row(src, out + co * Q + g * P, P);
-      else
-        for (int64_t p = 0; p < P; ++p) out[(g * P + p) * Co + co] = src[p];
-    }
+  for (int64_t g = 0; g < G; ++g) {
+    const float* image = dy + (n0 + g) * Co * P;
+    if (transposed)
+      transpose_into([&](int64_t co) { return image + co * P; }, Co, P, out + g * P * Co, Co);
+    else
+      for (int64_t co = 0; co < Co; ++co) copy_row(image + co * P, out + co * Q + g * P, P);
+  }
 }
 
 void columns_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
