@@ -127,14 +127,15 @@ void attention_backward(const float* query, const float* keys, const float* pseu
   // Per-thread buffers kept between calls: a fresh allocation of this size faults in its pages
   // every call.
   thread_local std::vector<double> dkeys_buf, dvalues_buf;
-  double* dkeys = scratch(dkeys_buf, B * S * D);
-  double* dvalues = scratch(dvalues_buf, B * S * F);
+  double* dkeys = align64(scratch(dkeys_buf, B * S * D + 8));
+  double* dvalues = align64(scratch(dvalues_buf, B * S * F + 8));
   std::fill(dkeys, dkeys + B * S * D, 0.0);
   std::fill(dvalues, dvalues + B * S * F, 0.0);
 
   parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
     std::vector<int64_t> slots;
-    std::vector<double> sim, key_norm, dsim, dq(D);
+    std::vector<double> sim, key_norm, dsim, dq_buf(D + 8);
+    double* dq = align64(dq_buf.data());
     for (int64_t b = b0; b < b1; ++b) {
       double* dk = dkeys + b * S * D;
       double* dv = dvalues + b * S * F;
@@ -155,7 +156,7 @@ void attention_backward(const float* query, const float* keys, const float* pseu
           }
         }
         if (!matching) continue;
-        std::fill(dq.begin(), dq.end(), 0.0);
+        std::fill(dq, dq + D, 0.0);
         double dbeta = 0.0;
         if (!slots.empty()) {
           const double qn = rd.similarities(b, r, slots, sim, key_norm);

@@ -276,7 +276,10 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);
   const int64_t K = ph.x.planes() * ph.kh * ph.kw, size = s.Co * K, parts = std::min(s.N, kWeightGradParts);
   const int64_t P = s.Ho * s.Wo;
-  std::vector<float> partial(static_cast<size_t>(parts * size));  // [parts][K][Co]
+  // [parts][K][Co], the calling thread's buffer kept between calls (a fresh one of this size
+  // faults in its pages every call), its rows of Co on cache lines.
+  thread_local std::vector<float> partial_buf;
+  float* partial = align64(scratch(partial_buf, parts * size + 16));
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> xp, dyg;
     for (int64_t part = p0; part < p1; ++part) {
@@ -296,7 +299,7 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
           zero_row(dg + s.Ho * grid.Wp * s.Co, (plane - s.Ho * grid.Wp) * s.Co);  // the rows past it
         }
         sgemm_rows_a(K, s.Co, grid.Q, xp.data(), grid.off.data(), d, s.Co, n0 == first ? 0.0f : 1.0f,
-                     partial.data() + part * size, s.Co);
+                     partial + part * size, s.Co);
       }
     }
   });
@@ -447,7 +450,10 @@ void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2
   const Columns& cols = columns_of(s);
   const int64_t G = std::max<int64_t>(1, kColumnsPerGroup / cols.P), size = s.Co * cols.K;
   const int64_t parts = std::min(s.N, kWeightGradParts);
-  std::vector<float> partial(static_cast<size_t>(parts * size));  // [parts][K][Co]
+  // [parts][K][Co], the calling thread's buffer kept between calls (a fresh one of this size
+  // faults in its pages every call), its rows of Co on cache lines.
+  thread_local std::vector<float> partial_buf;
+  float* partial = align64(scratch(partial_buf, parts * size + 16));
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> col, dyt;
     std::vector<int64_t> rows(static_cast<size_t>(cols.K));
@@ -459,7 +465,7 @@ void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2
         gather_dy(dy, n0, g, s.Co, cols.P, true, scratch(dyt, Q * s.Co));
         for (int64_t k = 0; k < cols.K; ++k) rows[k] = k * Q;
         sgemm_rows_a(cols.K, s.Co, Q, col.data(), rows.data(), dyt.data(), s.Co, n0 == first ? 0.0f : 1.0f,
-                     partial.data() + part * size, s.Co);
+                     partial + part * size, s.Co);
       }
     }
   });

@@ -12,9 +12,10 @@ T* scratch(std::vector<T>& buf, int64_t n) {
   return buf.data();
 }
 
-// The first 64-byte boundary at or after p (a buffer of 16 floats more than it needs holds it).
-inline float* align64(float* p) {
-  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~static_cast<uintptr_t>(63));
+// The first 64-byte boundary at or after p (a buffer of 64 bytes more than it needs holds it).
+template <typename T>
+inline T* align64(T* p) {
+  return reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(p) + 63) & ~static_cast<uintptr_t>(63));
 }
 
 }  // namespace gmn::cpu
