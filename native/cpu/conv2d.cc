@@ -25,24 +25,11 @@ namespace {
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// Moves of rows of a few dozen floats as 8-float vectors, the last one overlapping the one before
-// (fewer calls and branches than a memcpy or memset per row).
-inline void zero_row(float* p, int64_t n) {
-  if (n < 8) {
-    for (int64_t j = 0; j < n; ++j) p[j] = 0.0f;
-    return;
-  }
-  for (int64_t j = 0; j + 8 < n; j += 8) store8(p + j, Floats8{});
-  store8(p + n - 8, Floats8{});
-}
-inline void copy_row(const float* __restrict src, float* __restrict dst, int64_t n) {
-  if (n < 8) {
-    for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
-    return;
-  }
-  for (int64_t j = 0; j + 8 < n; j += 8) store8(dst + j, load8(src + j));
-  store8(dst + n - 8, load8(src + n - 8));
-}
+// Rows of a few dozen floats. Plain calls: GCC makes memmove and memset calls of vector-copy loops
+// too, and a version in straight-line 8-float moves measured no faster.
+inline void zero_row(float* p, int64_t n) { std::fill(p, p + n, 0.0f); }
+inline void copy_row(const float* src, float* dst, int64_t n) { std::memcpy(dst, src, n * sizeof(float)); }
+// dst (+)= src over a row: the sum as 8-float vectors, then the tail.
 inline void store_row(const float* __restrict src, float* __restrict dst, int64_t n, bool accumulate) {
   if (!accumulate) return copy_row(src, dst, n);
   int64_t j = 0;
