@@ -155,6 +155,14 @@ struct Grid {
   }
 };
 
+// The weight gradients' sums per part of the images, [parts][K][Co]: the calling thread's buffer
+// kept between calls (a fresh one of this size faults in its pages every call), its rows of Co on
+// cache lines.
+float* part_sums(int64_t n) {
+  thread_local std::vector<float> buffer;
+  return align64(scratch(buffer, n + 16));
+}
+
 // Images per grid GEMM: about kGridColumns columns.
 constexpr int64_t kGridColumns = 2048;
 // The weight gradient is summed per part of the images, then the parts in order: a fixed split
@@ -263,10 +271,7 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);
   const int64_t K = ph.x.planes() * ph.kh * ph.kw, size = s.Co * K, parts = std::min(s.N, kWeightGradParts);
   const int64_t P = s.Ho * s.Wo;
-  // [parts][K][Co], the calling thread's buffer kept between calls (a fresh one of this size
-  // faults in its pages every call), its rows of Co on cache lines.
-  thread_local std::vector<float> partial_buf;
-  float* partial = align64(scratch(partial_buf, parts * size + 16));
+  float* partial = part_sums(parts * size);  // [parts][K][Co]
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> xp, dyg;
     for (int64_t part = p0; part < p1; ++part) {
@@ -437,10 +442,7 @@ void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2
   const Columns& cols = columns_of(s);
   const int64_t G = std::max<int64_t>(1, kColumnsPerGroup / cols.P), size = s.Co * cols.K;
   const int64_t parts = std::min(s.N, kWeightGradParts);
-  // [parts][K][Co], the calling thread's buffer kept between calls (a fresh one of this size
-  // faults in its pages every call), its rows of Co on cache lines.
-  thread_local std::vector<float> partial_buf;
-  float* partial = align64(scratch(partial_buf, parts * size + 16));
+  float* partial = part_sums(parts * size);  // [parts][K][Co]
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> col, dyt;
     std::vector<int64_t> rows(static_cast<size_t>(cols.K));
