@@ -127,15 +127,16 @@ void attention_backward(const float* query, const float* keys, const float* pseu
   // Per-thread buffers kept between calls: a fresh allocation of this size faults in its pages
   // every call.
   thread_local std::vector<double> dkeys_buf, dvalues_buf;
-  double* dkeys = align64(scratch(dkeys_buf, B * S * D + 8));
-  double* dvalues = align64(scratch(dvalues_buf, B * S * F + 8));
+  double* dkeys = aligned_scratch(dkeys_buf, B * S * D);
+  double* dvalues = aligned_scratch(dvalues_buf, B * S * F);
   std::fill(dkeys, dkeys + B * S * D, 0.0);
   std::fill(dvalues, dvalues + B * S * F, 0.0);
 
   parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
     std::vector<int64_t> slots;
-    std::vector<double> sim, key_norm, dsim, dq_buf(D + 8);
-    double* dq = align64(dq_buf.data());
+    std::vector<double> sim, key_norm, dsim;
+    thread_local std::vector<double> dq_buf;
+    double* dq = aligned_scratch(dq_buf, D);
     for (int64_t b = b0; b < b1; ++b) {
       double* dk = dkeys + b * S * D;
       double* dv = dvalues + b * S * F;

@@ -160,7 +160,7 @@ struct Grid {
 // cache lines.
 float* part_sums(int64_t n) {
   thread_local std::vector<float> buffer;
-  return align64(scratch(buffer, n + 16));
+  return aligned_scratch(buffer, n);
 }
 
 // Images per grid GEMM: about kGridColumns columns.

@@ -42,7 +42,7 @@ void gru_forward(const float* x, const float* h, const float* w_gates, const flo
   float* a = saved + N * 2 * H;
   float* c = a + N * H;
   thread_local std::vector<float> input_buf;
-  float* input = align64(scratch(input_buf, N * K + 16));
+  float* input = aligned_scratch(input_buf, N * K);
   gru_input(x, h, nullptr, input, N, I, H);
   linear_forward(cpu_linear, input, w_gates, b_gates, gates, N, K, 2 * H);
   // The gates' sigmoid and the candidate's input [x, r*h] in one pass.
@@ -77,7 +77,7 @@ void gru_backward(const float* x, const float* h, const float* w_gates, const fl
   const float* c = a + N * H;
   // dgates: gradient of the gates' pre-activations; dinput, dgated: of [x, h] and [x, r*h].
   thread_local std::vector<float> buf;
-  float* dgates = align64(scratch(buf, N * 2 * H + 2 * N * H + 3 * N * K + 16));
+  float* dgates = aligned_scratch(buf, N * 2 * H + 2 * N * H + 3 * N * K);
   float* dc = dgates + N * 2 * H;
   float* da = dc + N * H;
   float* input = da + N * H;

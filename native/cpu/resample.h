@@ -111,9 +111,7 @@ inline void resample_avx512(const float* x, float* y, int64_t planes, int64_t H,
   const float* __restrict rw = rows.weight.data();
   parallel_for(planes, std::max<int64_t>(1, 4096 / (Ho * Wo)), [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> buffer;
-    // One plane's column sums, [H][Wp], from a 64-byte boundary: whole-vector stores that cross
-    // a cache line do not forward to the row pass's loads, which then wait for them.
-    float* __restrict sums = align64(scratch(buffer, H * Wp + 16));
+    float* __restrict sums = aligned_scratch(buffer, H * Wp);  // one plane's column sums, [H][Wp]
     for (int64_t p = p0; p < p1; ++p) {
       const float* xp = x + p * H * W;
       int64_t u = 0;

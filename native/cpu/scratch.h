@@ -12,10 +12,13 @@ T* scratch(std::vector<T>& buf, int64_t n) {
   return buf.data();
 }
 
-// The first 64-byte boundary at or after p (a buffer of 64 bytes more than it needs holds it).
+// scratch(buf, n) from a 64-byte boundary: rows written as whole vectors and read back at once sit
+// on cache lines (a vector store that straddles two does not forward to the loads after it).
 template <typename T>
-inline T* align64(T* p) {
-  return reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(p) + 63) & ~static_cast<uintptr_t>(63));
+T* aligned_scratch(std::vector<T>& buf, int64_t n) {
+  constexpr int64_t slack = 64 / sizeof(T);
+  const auto at = reinterpret_cast<uintptr_t>(scratch(buf, n + slack));
+  return reinterpret_cast<T*>((at + 63) & ~static_cast<uintptr_t>(63));
 }
 
 }  // namespace gmn::cpu
