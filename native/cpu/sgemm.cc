@@ -232,22 +232,22 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     // With few row tiles, the panels are split into groups too, so every thread has work; not for
     // a small product, where each group's own packing of op(A) costs more than a thread saves.
     const int64_t threads = 2.0 * M * N * K < kSplitFlops ? 1 : parallel_width();
-    const int64_t groups = std::min(panels, std::max<int64_t>(1, (2 * threads + tiles_m - 1) / tiles_m));
-    const auto task = [&](int64_t t, int64_t& i0, int64_t& mc, int64_t& q0, int64_t& q1) {
-      i0 = (t / groups) * MC, mc = std::min(MC, M - i0);
-      q0 = (t % groups) * panels / groups, q1 = (t % groups + 1) * panels / groups;
-    };
     if (tiles_m <= 4) {
       // Few row tiles (the model's products): one parallel region, each task packing the panels of
       // op(B) it uses itself, every KC slice, instead of two regions per slice around a shared packing.
       // Whole panels of an untransposed B are not packed at all: with so few row tiles a packed
-      // panel is read only a few times, and the kernel reads B's rows in place as fast.
-      parallel_for(tiles_m * groups, 1, [&](int64_t t0, int64_t t1) {
+      // panel is read only a few times, and the kernel reads B's rows in place as fast. A
+      // transposed B is packed whole: a task is then a group of panels over all the row tiles,
+      // so each panel is packed once (A, the smaller, once per group instead).
+      const int64_t row_tasks = tb ? 1 : tiles_m;
+      const int64_t groups = tb ? std::min(panels, threads)
+                                : std::min(panels, std::max<int64_t>(1, (2 * threads + tiles_m - 1) / tiles_m));
+      parallel_for(row_tasks * groups, 1, [&](int64_t t0, int64_t t1) {
         thread_local std::vector<float> pa, pb;
         if (pa.size() < static_cast<size_t>(MC * KC)) pa.resize(MC * KC);
         for (int64_t t = t0; t < t1; ++t) {
-          int64_t i0, mc, q0, q1;
-          task(t, i0, mc, q0, q1);
+          const int64_t g = t % groups, q0 = g * panels / groups, q1 = (g + 1) * panels / groups;
+          const int64_t m0 = tb ? 0 : (t / groups) * MC, m1 = tb ? M : std::min(M, m0 + MC);
           if (pb.size() < static_cast<size_t>((q1 - q0) * NR * KC)) pb.resize((q1 - q0) * NR * KC);
           for (int64_t k0 = 0; k0 < K; k0 += KC) {
             const int64_t kc = std::min(KC, K - k0);
@@ -260,13 +260,21 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
               if (B.off) return {B.base + j0 + q * NR, 0, B.off + k0};
               return {B.base + k0 * B.ld + j0 + q * NR, B.ld, nullptr};
             };
-            pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
-            tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+            for (int64_t i0 = m0; i0 < m1; i0 += MC) {
+              const int64_t mc = std::min(MC, m1 - i0);
+              pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
+              tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+            }
           }
         }
       });
       continue;
     }
+    const int64_t groups = std::min(panels, std::max<int64_t>(1, (2 * threads + tiles_m - 1) / tiles_m));
+    const auto task = [&](int64_t t, int64_t& i0, int64_t& mc, int64_t& q0, int64_t& q1) {
+      i0 = (t / groups) * MC, mc = std::min(MC, M - i0);
+      q0 = (t % groups) * panels / groups, q1 = (t % groups + 1) * panels / groups;
+    };
     thread_local std::vector<float> shared_b;  // the calling thread's, shared by the tasks below
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
       const int64_t kc = std::min(KC, K - k0);
