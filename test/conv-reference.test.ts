@@ -87,6 +87,44 @@ for (const [title, g] of [
   });
 }
 
+// Stride-1 convs whose output is the input's size, on non-square images: the flat-run kernel
+// (AVX-512) masks each tap at the image's edges, runs 3, 2 or 1 vectors of 16 pixels together,
+// blocks 8 output channels, and starts a new partial sum every 256 products. Forward, and the
+// input gradient added onto what was there, against float64 loops.
+for (const [title, g] of [
+  ['5x3 kernel, pads 2 and 1, 9x13, K = 450 (two slices), 11 output channels (a block and a partial one)', { N: 3, Ci: 30, Co: 11, H: 9, W: 13, kh: 5, kw: 3, pt: 2, pl: 1 }],
+  ['2x2, pads 0 (one zero row and column after), 7x10', { N: 2, Ci: 6, Co: 8, H: 7, W: 10, kh: 2, kw: 2, pt: 0, pl: 0 }],
+  ['3x3, pads 1, 16x16 (16 runs: five of 3, the last four as two of 2)', { N: 2, Ci: 5, Co: 17, H: 16, W: 16, kh: 3, kw: 3, pt: 1, pl: 1 }],
+  ['3x3, pads 1, 5x4 (two runs, the last of 4 pixels)', { N: 4, Ci: 9, Co: 3, H: 5, W: 4, kh: 3, kw: 3, pt: 1, pl: 1 }],
+] as [string, { N: number; Ci: number; Co: number; H: number; W: number; kh: number; kw: number; pt: number; pl: number }][]) {
+  test(`conv2d same size, ${title}: forward and input gradient equal the float64 loops`, async (t) => {
+    const { N, Ci, Co, H, W, kh, kw, pt, pl } = g;
+    const x = rand(N * Ci * H * W), w = rand(Co * Ci * kh * kw), dy = rand(N * Co * H * W), before = rand(N * Ci * H * W);
+    const want = new Float64Array(N * Co * H * W), wantDx = Float64Array.from(before);
+    for (let n = 0; n < N; n++)
+      for (let co = 0; co < Co; co++)
+        for (let ci = 0; ci < Ci; ci++)
+          for (let a = 0; a < kh; a++)
+            for (let c = 0; c < kw; c++)
+              for (let i = 0; i < H; i++)
+                for (let j = 0; j < W; j++) {
+                  const y = i - pt + a, xx = j - pl + c;
+                  if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
+                  const wv = w[((co * Ci + ci) * kh + a) * kw + c], at = ((n * Ci + ci) * H + y) * W + xx, o = ((n * Co + co) * H + i) * W + j;
+                  want[o] += wv * x[at];
+                  wantDx[at] += wv * dy[o];
+                }
+    const shapes = { x: [N, Ci, H, W], w: [Co, Ci, kh, kw], y: [N, Co, H, W] };
+    const got = await run([[x, shapes.x], [w, shapes.w]], shapes.y, ([tx, tw], out) => b.conv2dForward(tx, tw, out, 1, pt, pl));
+    t.deepEqual(compare('out', got, Float32Array.from(want), tol), []);
+    const gotDx = await run([[x, shapes.x], [w, shapes.w], [dy, shapes.y]], shapes.x, async ([tx, tw, tdy], dx) => {
+      await dx.write(Float32Array.from(before));
+      await b.conv2dBackward(tx, tw, tdy, dx, null, 1, pt, pl, true);
+    });
+    t.deepEqual(compare('dx', gotDx, Float32Array.from(wantDx), tol), []);
+  });
+}
+
 // out[n,co,i*s+a,j*s+b] += x[n,ci,i,j] w[ci,co,a,b]
 function convTransposeRef(x: Float64Array, w: Float64Array, N: number, Ci: number, H: number, Co: number, k: number, s: number) {
   const Ho = (H - 1) * s + k;

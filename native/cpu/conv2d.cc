@@ -12,6 +12,11 @@
 #include <utility>
 #include <vector>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+#include "../base/cpu_isa.h"
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
 #include "scratch.h"
@@ -200,6 +205,128 @@ void grid_conv(const float* x, const Phases& in, const float* w, int64_t Co, int
   else parallel_for(chunks, 1, run);
 }
 
+#ifdef __AVX512F__
+// ---- Stride-1 convs whose output has the input's size (padding around it), on AVX-512: each
+// image's planes are read as flat runs of 16 pixels, output pixel p's tap (a, b) being input pixel
+// p + (a - top) * W + (b - left) of its channel, a lane mask dropping the taps that fall in the
+// padding (or past the image): no padded copy of the input and no cropped copy of the output, and
+// every lane a pixel of the output but in the last run. 8 output channels by up to 3 runs in
+// registers. Each output is the grid GEMM's sum: its K = C * kh * kw products in the order (c, a,
+// b) as fused multiply-adds, padding included as zeros, a new partial sum every kSgemmDepth
+// products, as in sgemm's slices: the same bits as grid_conv.
+class SameConv {
+ public:
+  // x [N, C, H, W] -> y [N, Co, H, W] with w [Co, C, kh, kw].
+  SameConv(const float* w, int64_t C, int64_t Co, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t top,
+           int64_t left)
+      : C_(C), Co_(Co), HW_(H * W), taps_(kh * kw), K_(C * kh * kw), V_(ceil_div(H * W, 16)) {
+    for (int64_t a = 0; a < kh; ++a)
+      for (int64_t b = 0; b < kw; ++b) shift_.push_back((a - top) * W + (b - left));
+    for (int64_t v = 0; v < V_; ++v)
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t b = 0; b < kw; ++b) {
+          uint32_t m = 0;
+          for (int64_t l = 0; l < 16; ++l) {
+            const int64_t p = v * 16 + l, i = p / W + a - top, j = p % W + b - left;
+            if (p < HW_ && i >= 0 && i < H && j >= 0 && j < W) m |= 1u << l;
+          }
+          mask_.push_back(static_cast<__mmask16>(m));
+        }
+    // The weights by blocks of 8 output channels, [block][k][8], zeros past Co.
+    const int64_t blocks = ceil_div(Co, 8);
+    weights_.assign(static_cast<size_t>(blocks * K_ * 8), 0.0f);
+    for (int64_t co = 0; co < Co; ++co)
+      for (int64_t k = 0; k < K_; ++k) weights_[((co / 8) * K_ + k) * 8 + co % 8] = w[co * K_ + k];
+  }
+
+  void run(const float* x, float* y, int64_t N, bool accumulate) const {
+    parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t v = 0; v < V_;) {
+          // Runs of 3, the last four as two of 2: one run alone does a third of the multiply-adds
+          // per load.
+          const int64_t pv = V_ - v == 4 ? 2 : std::min<int64_t>(3, V_ - v);
+          for (int64_t co = 0; co < Co_; co += 8) {  // the blocks over one stretch of the image, in L1
+            const float* image = x + n * C_ * HW_;
+            float* out = y + (n * Co_ + co) * HW_;
+            const int rows = static_cast<int>(std::min<int64_t>(8, Co_ - co));
+            const float* wb = weights_.data() + (co / 8) * K_ * 8;
+            if (pv == 3) tile<3>(image, wb, v, out, rows, accumulate);
+            else if (pv == 2) tile<2>(image, wb, v, out, rows, accumulate);
+            else tile<1>(image, wb, v, out, rows, accumulate);
+          }
+          v += pv;
+        }
+    });
+  }
+
+ private:
+  // Output channels [0, rows) of out (the block's first channel) at runs [v0, v0 + PV): each slice
+  // of kSgemmDepth products summed in registers (the accumulators indexed by constants only, or
+  // GCC keeps them in memory), the partial sums of earlier slices kept in `total`.
+  template <int PV>
+  void tile(const float* x, const float* wb, int64_t v0, float* out, int rows, bool accumulate) const {
+    alignas(64) float total[8][PV * 16];
+    // Members in locals: the stores below could alias them for the compiler.
+    const int64_t taps = taps_, HW = HW_, K = K_;
+    const int64_t* __restrict shift = shift_.data();
+    const __mmask16* __restrict masks = mask_.data() + v0 * taps;
+    for (int64_t k0 = 0; k0 < K; k0 += kSgemmDepth) {
+      const int64_t k1 = std::min(K, k0 + kSgemmDepth);
+      __m512 acc[8][PV];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r)
+#pragma GCC unroll 3
+        for (int u = 0; u < PV; ++u) acc[r][u] = _mm512_setzero_ps();
+      int64_t c = k0 / taps, t = k0 % taps;
+      for (int64_t k = k0; k < k1; ++k) {
+        const float* src = x + c * HW + v0 * 16 + shift[t];
+        __m512 in[PV];
+#pragma GCC unroll 3
+        for (int u = 0; u < PV; ++u) in[u] = _mm512_maskz_loadu_ps(masks[u * taps + t], src + 16 * u);
+        const float* wk = wb + k * 8;
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) {
+          const __m512 wr = _mm512_set1_ps(wk[r]);
+#pragma GCC unroll 3
+          for (int u = 0; u < PV; ++u) acc[r][u] = _mm512_fmadd_ps(wr, in[u], acc[r][u]);
+        }
+        if (++t == taps) t = 0, ++c;
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r)
+#pragma GCC unroll 3
+        for (int u = 0; u < PV; ++u) {
+          __m512 v = acc[r][u];
+          if (k0 > 0) v = _mm512_add_ps(_mm512_load_ps(total[r] + 16 * u), v);
+          if (k1 < K) {
+            _mm512_store_ps(total[r] + 16 * u, v);
+          } else if (r < rows) {
+            const int64_t p = (v0 + u) * 16;
+            const __mmask16 m = static_cast<__mmask16>(HW - p >= 16 ? 0xffff : (1u << (HW - p)) - 1);
+            float* o = out + r * HW + p;
+            if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, o), v);
+            _mm512_mask_storeu_ps(o, m, v);
+          }
+        }
+    }
+  }
+
+  int64_t C_, Co_, HW_, taps_, K_, V_;
+  std::vector<int64_t> shift_;     // [taps]: tap (a, b)'s input pixel less the output pixel
+  std::vector<__mmask16> mask_;    // [V][taps]: the lanes of run v whose tap is inside the image
+  std::vector<float> weights_;
+};
+
+// Where SameConv runs: AVX-512 chosen (GMN_CPU=avx2 takes the grid, with the same bits), stride 1,
+// the output the input's size, images of more than one run of 16 pixels.
+bool same_size(const Conv2dShape& s) {
+  return cpu_isa().active == CpuIsa::Avx512 && s.stride == 1 && s.Ho == s.H && s.Wo == s.W && s.H * s.W > 16;
+}
+#else
+bool same_size(const Conv2dShape&) { return false; }
+#endif
+
 // The conv s as phases: x's planes, the phased kernel's size, and the output seen as planes.
 struct Phased {
   Phases x, y;
@@ -241,6 +368,10 @@ std::vector<float> phased_weights(const float* w, const Conv2dShape& s, const Ph
 }
 
 void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
+#ifdef __AVX512F__
+  if (same_size(s))
+    return SameConv(w, s.Ci, s.Co, s.H, s.W, s.kh, s.kw, s.pad_top, s.pad_left).run(x, y, s.N, accumulate);
+#endif
   const Phased ph(s);
   // At stride 1 there is one phase, and the phased kernel is w itself.
   const std::vector<float> phased = s.stride == 1 ? std::vector<float>() : phased_weights(w, s, ph, false);
@@ -253,6 +384,12 @@ void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s
 // gradient would be dropped anyway.
 void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
   const Phased ph(s);
+#ifdef __AVX512F__
+  if (same_size(s))  // the same size too: dy padded by the kernel less the padding
+    return SameConv(phased_weights(w, s, ph, true).data(), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
+                    s.kw - 1 - s.pad_left)
+        .run(dy, dx, s.N, accumulate);
+#endif
   const bool crop = s.stride == 1;
   const int64_t i0 = crop ? s.pad_top : 0, j0 = crop ? s.pad_left : 0;
   const int64_t rows = crop ? s.H : ph.x.Hp, cols = crop ? s.W : ph.x.Wp;

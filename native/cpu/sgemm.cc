@@ -24,7 +24,7 @@ namespace gmn::cpu {
 
 namespace {
 
-constexpr int64_t KC = 256;
+constexpr int64_t KC = kSgemmDepth;
 // Products of fewer FLOPs run as one task (gemm()).
 constexpr double kSplitFlops = 2e6;
 

@@ -5,6 +5,10 @@
 
 namespace gmn::cpu {
 
+// The depth of sgemm's slices: each element of C sums its first KC products, then adds the sum of
+// the next KC, and so on (code that must give sgemm's bits sums the same way).
+constexpr int64_t kSgemmDepth = 256;
+
 // sgemm with row r of B (as stored, before op) at B + b_rows[r]: op(B)'s rows when !tb, its
 // columns when tb. Same sums, in the same order, as sgemm on that matrix.
 void sgemm_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
