@@ -403,11 +403,64 @@ void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dSha
 // dw^T [K, Co] = sum over images of xp-rows [K, Q] dy_grid^T [Q, Co], dy_grid being dy on the
 // grid with zeros off the output, on grids of a fixed number of images (it fixes the sums' order);
 // per part of the images, then the parts in order, then mapped from the phased kernel to w.
+#ifdef __AVX512F__
+// out [K][Co] (+)= sum over grid columns q of a[k][q] d[co][q], row k of a at a + off[k], d
+// [Co][Q]: in 16 lanes (q mod 16) over runs of 16 columns, then the lanes (_mm512_reduce_add_ps's
+// fixed order). 4 output channels by 6 rows of a in registers: 10 vector loads for 24
+// multiply-adds, where the GEMM's narrow kernel broadcasts an element of a per multiply-add.
+void lane_sums(const float* a, const int64_t* off, int64_t K, const float* d, int64_t Co, int64_t Q, float* out,
+               bool add) {
+  constexpr int R = 4, J = 6;
+  for (int64_t k0 = 0; k0 < K; k0 += J)
+    for (int64_t c0 = 0; c0 < Co; c0 += R) {
+      // Rows past the ends repeat the last (computed, not stored).
+      const float* ak[J];
+      const float* dc[R];
+      for (int j = 0; j < J; ++j) ak[j] = a + off[std::min(K - 1, k0 + j)];
+      for (int r = 0; r < R; ++r) dc[r] = d + std::min(Co - 1, c0 + r) * Q;
+      __m512 acc[R][J];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 6
+        for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
+      for (int64_t q = 0; q < Q; q += 16) {
+        const __mmask16 m = static_cast<__mmask16>(Q - q >= 16 ? 0xffff : (1u << (Q - q)) - 1);
+        __m512 g[R];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) g[r] = _mm512_maskz_loadu_ps(m, dc[r] + q);
+#pragma GCC unroll 6
+        for (int j = 0; j < J; ++j) {
+          const __m512 v = _mm512_maskz_loadu_ps(m, ak[j] + q);
+#pragma GCC unroll 4
+          for (int r = 0; r < R; ++r) acc[r][j] = _mm512_fmadd_ps(g[r], v, acc[r][j]);
+        }
+      }
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 6
+        for (int j = 0; j < J; ++j)
+          if (c0 + r < Co && k0 + j < K) {
+            float& o = out[(k0 + j) * Co + c0 + r];
+            const float v = _mm512_reduce_add_ps(acc[r][j]);
+            o = add ? o + v : v;
+          }
+    }
+}
+#endif
+
 void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
   const Phased ph(s);
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);
   const int64_t K = ph.x.planes() * ph.kh * ph.kw, size = s.Co * K, parts = std::min(s.N, kWeightGradParts);
   const int64_t P = s.Ho * s.Wo;
+  // Up to 16 output channels (one vector: the narrow GEMM kernel's worst case) on AVX-512 go to
+  // lane_sums, with dy on the grid as [Co][Q]: not the GEMM's order of sums, so other bits than
+  // GMN_CPU=avx2.
+#ifdef __AVX512F__
+  const bool lanes = cpu_isa().active == CpuIsa::Avx512 && s.Co <= 16;
+#else
+  const bool lanes = false;
+#endif
   float* partial = part_sums(parts * size);  // [parts][K][Co]
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> xp, dyg;
@@ -416,17 +469,31 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
       for (int64_t n0 = first; n0 < end; n0 += G) {
         const Grid grid(ph.x.planes(), ph.x.Hp, ph.x.Wp, ph.kh, ph.kw, std::min(G, end - n0));
         grid.fill(x, ph.x, n0, scratch(xp, grid.size()));
-        float* d = scratch(dyg, grid.Q * s.Co);  // [Q][Co]
-        for (int64_t g = 0; g < grid.G; ++g) {
-          float* dg = d + g * plane * s.Co;
+        float* d = aligned_scratch(dyg, grid.Q * s.Co);  // [Q][Co], or [Co][Q] for lane_sums
+        const int64_t pixel = lanes ? 1 : s.Co, channel = lanes ? grid.Q : 1;  // d's strides
+        for (int64_t g = 0; g < grid.G; ++g)
           for (int64_t i = 0; i < s.Ho; ++i) {
             const float* src = dy + (n0 + g) * s.Co * P + i * s.Wo;  // row i of channel co at src + co * P
-            float* row = dg + i * grid.Wp * s.Co;
-            transpose_into([&](int64_t co) { return src + co * P; }, s.Co, s.Wo, row, s.Co);
-            zero_row(row + s.Wo * s.Co, (grid.Wp - s.Wo) * s.Co);  // the columns past the output
+            float* row = d + (g * plane + i * grid.Wp) * pixel;
+            if (lanes)
+              for (int64_t co = 0; co < s.Co; ++co) copy_row(src + co * P, row + co * channel, s.Wo);
+            else
+              transpose_into([&](int64_t co) { return src + co * P; }, s.Co, s.Wo, row, s.Co);
           }
-          zero_row(dg + s.Ho * grid.Wp * s.Co, (plane - s.Ho * grid.Wp) * s.Co);  // the rows past it
+        // Zeros off the output: the columns past it, then the rows past it.
+        for (int64_t co = 0; co < (lanes ? s.Co : 1); ++co)
+          for (int64_t g = 0; g < grid.G; ++g) {
+            float* image = d + co * channel + g * plane * pixel;
+            for (int64_t i = 0; i < s.Ho; ++i)
+              zero_row(image + (i * grid.Wp + s.Wo) * pixel, (grid.Wp - s.Wo) * (lanes ? 1 : s.Co));
+            zero_row(image + s.Ho * grid.Wp * pixel, (plane - s.Ho * grid.Wp) * (lanes ? 1 : s.Co));
+          }
+#ifdef __AVX512F__
+        if (lanes) {
+          lane_sums(xp.data(), grid.off.data(), K, d, s.Co, grid.Q, partial + part * size, n0 != first);
+          continue;
         }
+#endif
         sgemm_rows_a(K, s.Co, grid.Q, xp.data(), grid.off.data(), d, s.Co, n0 == first ? 0.0f : 1.0f,
                      partial + part * size, s.Co);
       }
