@@ -142,31 +142,31 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa
     }
 }
 
-template <bool kIndexed>
+// NV = 1: the first 16 columns only, for a panel's last 16 or fewer (half the work of a whole tile).
+template <bool kIndexed, int NV = 2>
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t kc, const float* pa, const float* pb,
                                                                         int64_t ldb, const int64_t* off, float* C,
                                                                         int64_t ldc, Update u) {
-  constexpr int MR = 8;  // x 32 columns
-  __m512 c[MR][2];
-  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
+  constexpr int MR = 8;  // x 16 * NV columns
+  __m512 c[MR][NV];
+  for (int r = 0; r < MR; ++r)
+    for (int h = 0; h < NV; ++h) c[r][h] = _mm512_setzero_ps();
   // C's tile is read only after the k loop: fetch its lines now (rows ldc apart miss every cache).
-  for (int r = 0; r < MR; ++r) {
-    _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + 16), _MM_HINT_T0);
-  }
+  for (int r = 0; r < MR; ++r)
+    for (int h = 0; h < NV; ++h) _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + 16 * h), _MM_HINT_T0);
   for (int64_t k = 0; k < kc; ++k, pa += MR) {
     const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    __m512 bv[NV];
+    for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_ps(b + 16 * h);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m512 a = _mm512_set1_ps(pa[r]);
-      c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
-      c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+      for (int h = 0; h < NV; ++h) c[r][h] = _mm512_fmadd_ps(a, bv[h], c[r][h]);
     }
   }
   const __m512 alpha = _mm512_set1_ps(u.alpha), beta = _mm512_set1_ps(u.beta);
   for (int r = 0; r < MR; ++r)
-    for (int h = 0; h < 2; ++h) {
+    for (int h = 0; h < NV; ++h) {
       float* out = C + r * ldc + 16 * h;
       const __m512 v = _mm512_mul_ps(alpha, c[r][h]);
       if (!u.first) _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), v));
@@ -190,7 +190,10 @@ struct Panel {
 // columns and each KC-deep slice, op(B) is packed once into NR-column panels shared by all tasks;
 // the tasks (row tiles of MC, times column groups when there are few row tiles) pack their rows
 // of op(A) and run the micro-kernel over their panels.
-template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel>
+// half and half_indexed, where given: kernels of the first NR / 2 columns only, for edge panels of
+// that few columns.
+template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel, MicroKernel half = nullptr,
+          MicroKernel half_indexed = nullptr>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const Rows& B,
           float beta, float* C, int64_t ldc) {
   constexpr int64_t MC = MR * ((96 + MR - 1) / MR), NC = NR * 32;
@@ -220,7 +223,8 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
           continue;
         }
         // An edge tile: the sums into acc, then the rows and columns that exist into C.
-        run(kc, pa + p * kc, b.p, b.ld, b.off, acc, NR, raw);
+        const MicroKernel edge = half && nr <= NR / 2 ? (b.off ? half_indexed : half) : run;
+        edge(kc, pa + p * kc, b.p, b.ld, b.off, acc, NR, raw);
         for (int64_t r = 0; r < mr; ++r)
           for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = update.apply(c[r * ldc + j], acc[r * NR + j]);
       }
@@ -637,12 +641,13 @@ void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
 // kFewRows rows go to the few-row kernels (a linear layer of one output). The transposed product
 // never transposes back: its padding is the larger one. Each element is the same multiply-adds in
 // the same order (a * b = b * a), so the same bits either way.
-template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel>
+template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel, MicroKernel half = nullptr,
+          MicroKernel half_indexed = nullptr>
 void gemm_tiled(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                 const Rows& B, float beta, float* C, int64_t ldc) {
   const auto padded = [](int64_t rows, int64_t cols) { return (rows + MR - 1) / MR * MR * ((cols + NR - 1) / NR * NR); };
   if (B.off || M == 0 || N == 0 || K < 16 || 4 * padded(N, M) > 3 * padded(M, N))
-    return gemm<MR, NR, kernel, indexed_kernel>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+    return gemm<MR, NR, kernel, indexed_kernel, half, half_indexed>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
   thread_local std::vector<float> buffer;
   float* ct = scratch(buffer, M * N);
   if (beta != 0.0f) transpose_into([&](int64_t r) { return C + r * ldc; }, M, N, ct, M);
@@ -657,7 +662,8 @@ void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
   switch (cpu_isa().active) {
     case CpuIsa::Avx512:
       if (few_rows) return gemm_few_rows<16, FewRowsAvx512>(M, N, K, alpha, A, lda, B.base, B.ld, beta, C, ldc);
-      return gemm_tiled<8, 32, kernel_avx512<false>, kernel_avx512<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
+      return gemm_tiled<8, 32, kernel_avx512<false>, kernel_avx512<true>, kernel_avx512<false, 1>, kernel_avx512<true, 1>>(
+          ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
     case CpuIsa::Avx2:
       if (few_rows) return gemm_few_rows<8, FewRowsAvx2>(M, N, K, alpha, A, lda, B.base, B.ld, beta, C, ldc);
       return gemm_tiled<6, 16, kernel_avx2<false>, kernel_avx2<true>>(ta, tb, M, N, K, alpha, A, lda, B, beta, C, ldc);
