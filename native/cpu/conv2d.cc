@@ -206,6 +206,9 @@ void grid_conv(const float* x, const Phases& in, const float* w, int64_t Co, int
 }
 
 #ifdef __AVX512F__
+// The lanes of a run of 16 that hold the first n (of n < 16, or all).
+inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xffff : (1u << n) - 1); }
+
 // ---- Stride-1 convs whose output has the input's size (padding around it), on AVX-512: each
 // image's planes are read as flat runs of 16 pixels, output pixel p's tap (a, b) being input pixel
 // p + (a - top) * W + (b - left) of its channel, a lane mask dropping the taps that fall in the
@@ -303,7 +306,7 @@ class SameConv {
             _mm512_store_ps(total[r] + 16 * u, v);
           } else if (r < rows) {
             const int64_t p = (v0 + u) * 16;
-            const __mmask16 m = static_cast<__mmask16>(HW - p >= 16 ? 0xffff : (1u << (HW - p)) - 1);
+            const __mmask16 m = first_lanes(HW - p);
             float* o = out + r * HW + p;
             if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, o), v);
             _mm512_mask_storeu_ps(o, m, v);
@@ -400,9 +403,6 @@ void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dSha
             accumulate);
 }
 
-// dw^T [K, Co] = sum over images of xp-rows [K, Q] dy_grid^T [Q, Co], dy_grid being dy on the
-// grid with zeros off the output, on grids of a fixed number of images (it fixes the sums' order);
-// per part of the images, then the parts in order, then mapped from the phased kernel to w.
 #ifdef __AVX512F__
 // out [K][Co] (+)= sum over grid columns q of a[k][q] d[co][q], row k of a at a + off[k], d
 // [Co][Q]: in 16 lanes (q mod 16) over runs of 16 columns, then the lanes (_mm512_reduce_add_ps's
@@ -424,7 +424,7 @@ void lane_sums(const float* a, const int64_t* off, int64_t K, const float* d, in
 #pragma GCC unroll 6
         for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
       for (int64_t q = 0; q < Q; q += 16) {
-        const __mmask16 m = static_cast<__mmask16>(Q - q >= 16 ? 0xffff : (1u << (Q - q)) - 1);
+        const __mmask16 m = first_lanes(Q - q);
         __m512 g[R];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) g[r] = _mm512_maskz_loadu_ps(m, dc[r] + q);
@@ -448,6 +448,9 @@ void lane_sums(const float* a, const int64_t* off, int64_t K, const float* d, in
 }
 #endif
 
+// dw^T [K, Co] = sum over images of xp-rows [K, Q] dy_grid^T [Q, Co], dy_grid being dy on the
+// grid with zeros off the output, on grids of a fixed number of images (it fixes the sums' order);
+// per part of the images, then the parts in order, then mapped from the phased kernel to w.
 void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
   const Phased ph(s);
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);
@@ -484,9 +487,8 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
         for (int64_t co = 0; co < (lanes ? s.Co : 1); ++co)
           for (int64_t g = 0; g < grid.G; ++g) {
             float* image = d + co * channel + g * plane * pixel;
-            for (int64_t i = 0; i < s.Ho; ++i)
-              zero_row(image + (i * grid.Wp + s.Wo) * pixel, (grid.Wp - s.Wo) * (lanes ? 1 : s.Co));
-            zero_row(image + s.Ho * grid.Wp * pixel, (plane - s.Ho * grid.Wp) * (lanes ? 1 : s.Co));
+            for (int64_t i = 0; i < s.Ho; ++i) zero_row(image + (i * grid.Wp + s.Wo) * pixel, (grid.Wp - s.Wo) * pixel);
+            zero_row(image + s.Ho * grid.Wp * pixel, (plane - s.Ho * grid.Wp) * pixel);
           }
 #ifdef __AVX512F__
         if (lanes) {
