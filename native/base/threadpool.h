@@ -3,11 +3,24 @@
 // chunk give the same bits with any number of threads.
 #pragma once
 #include <cstdint>
-#include <functional>
+#include <type_traits>
 
 namespace gmn {
 
-using RangeFn = std::function<void(int64_t begin, int64_t end)>;
+// A callable f(begin, end), borrowed for the length of a call: two pointers, no copy. (A
+// std::function would copy a lambda that captures more than two references onto the heap at
+// every parallel_for.)
+class RangeFn {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeFn>>>
+  RangeFn(const F& f)  // NOLINT: implicit, so that a lambda passes as it is
+      : f_(&f), call_([](const void* f, int64_t begin, int64_t end) { (*static_cast<const F*>(f))(begin, end); }) {}
+  void operator()(int64_t begin, int64_t end) const { call_(f_, begin, end); }
+
+ private:
+  const void* f_;
+  void (*call_)(const void*, int64_t, int64_t);
+};
 
 // Runs fn over [0, n) in chunks of `grain` items on the pool (the caller takes part).
 // Nested calls from inside a chunk run serially on the calling thread.

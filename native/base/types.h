@@ -10,6 +10,11 @@ struct Conv2dShape {
   int64_t N, Ci, H, W, Co, kh, kw, Ho, Wo, stride, pad_top, pad_left;
 };
 
+inline bool operator==(const Conv2dShape& a, const Conv2dShape& b) {
+  return a.N == b.N && a.Ci == b.Ci && a.H == b.H && a.W == b.W && a.Co == b.Co && a.kh == b.kh && a.kw == b.kw &&
+         a.Ho == b.Ho && a.Wo == b.Wo && a.stride == b.stride && a.pad_top == b.pad_top && a.pad_left == b.pad_left;
+}
+
 // How the attention read compares a query with its keys.
 enum class Similarity { Dot, Cosine, Average };
 

@@ -85,8 +85,8 @@ void attention_forward(const float* query, const float* keys, const float* pseud
   const Read rd{query, keys, pseudo_keys, values, pseudo_values, strength, T, P, D, F, pseudo_positions, similarity};
   const int64_t S = T + P;
   parallel_for(B * T, 8, [&](int64_t r0, int64_t r1) {
-    std::vector<int64_t> slots;
-    std::vector<double> sim, key_norm;
+    thread_local std::vector<int64_t> slots;  // kept between calls: cleared or resized before use
+    thread_local std::vector<double> sim, key_norm;
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / T, t = r % T;
       float* w = weights + r * S;
@@ -133,8 +133,8 @@ void attention_backward(const float* query, const float* keys, const float* pseu
   std::fill(dvalues, dvalues + B * S * F, 0.0);
 
   parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<int64_t> slots;
-    std::vector<double> sim, key_norm, dsim;
+    thread_local std::vector<int64_t> slots;  // kept between calls: cleared or resized before use
+    thread_local std::vector<double> sim, key_norm, dsim;
     thread_local std::vector<double> dq_buf;
     double* dq = aligned_scratch(dq_buf, D);
     for (int64_t b = b0; b < b1; ++b) {

@@ -141,6 +141,7 @@ struct Grid {
 
   Grid(int64_t C_, int64_t Hp_, int64_t Wp_, int64_t kh_, int64_t kw_, int64_t G_)
       : C(C_), Hp(Hp_), Wp(Wp_), kh(kh_), kw(kw_), G(G_), plane(Hp_ * Wp_), Q(G_ * Hp_ * Wp_) {
+    off.reserve(static_cast<size_t>(C * kh * kw));
     for (int64_t c = 0; c < C; ++c)
       for (int64_t a = 0; a < kh; ++a)
         for (int64_t b = 0; b < kw; ++b) off.push_back(c * Q + a * Wp + b);
@@ -186,7 +187,7 @@ void grid_conv(const float* x, const Phases& in, const float* w, int64_t Co, int
   const auto run = [&](int64_t c0, int64_t c1) {
     thread_local std::vector<float> xp, result;
     for (int64_t n0 = c0 * G; n0 < std::min(N, c1 * G); n0 += G) {
-      const Grid grid(in.planes(), in.Hp, in.Wp, kh, kw, std::min(G, N - n0));
+      const Grid& grid = plan<Grid>(in.planes(), in.Hp, in.Wp, kh, kw, std::min(G, N - n0));
       grid.fill(x, in, n0, scratch(xp, grid.size()));
       float* r = scratch(result, Co * grid.Q);
       sgemm_rows(false, false, Co, grid.Q, grid.K(), 1.0f, w, grid.K(), xp.data(), grid.off.data(), 0.0f, r, grid.Q);
@@ -217,29 +218,44 @@ inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 
 // registers. Each output is the grid GEMM's sum: its K = C * kh * kw products in the order (c, a,
 // b) as fused multiply-adds, padding included as zeros, a new partial sum every kSgemmDepth
 // products, as in sgemm's slices: the same bits as grid_conv.
-class SameConv {
- public:
-  // x [N, C, H, W] -> y [N, Co, H, W] with w [Co, C, kh, kw].
-  SameConv(const float* w, int64_t C, int64_t Co, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t top,
-           int64_t left)
-      : C_(C), Co_(Co), HW_(H * W), taps_(kh * kw), K_(C * kh * kw), V_(ceil_div(H * W, 16)) {
+// SameConv's shifts and lane masks for an H x W image and a kh x kw kernel at (top, left).
+struct SameTaps {
+  int64_t HW, taps, V;
+  std::vector<int64_t> shift;     // [taps]: tap (a, b)'s input pixel less the output pixel
+  std::vector<__mmask16> mask;    // [V][taps]: the lanes of run v whose tap is inside the image
+
+  SameTaps(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t top, int64_t left)
+      : HW(H * W), taps(kh * kw), V(ceil_div(H * W, 16)) {
     for (int64_t a = 0; a < kh; ++a)
-      for (int64_t b = 0; b < kw; ++b) shift_.push_back((a - top) * W + (b - left));
-    for (int64_t v = 0; v < V_; ++v)
+      for (int64_t b = 0; b < kw; ++b) shift.push_back((a - top) * W + (b - left));
+    for (int64_t v = 0; v < V; ++v)
       for (int64_t a = 0; a < kh; ++a)
         for (int64_t b = 0; b < kw; ++b) {
           uint32_t m = 0;
           for (int64_t l = 0; l < 16; ++l) {
             const int64_t p = v * 16 + l, i = p / W + a - top, j = p % W + b - left;
-            if (p < HW_ && i >= 0 && i < H && j >= 0 && j < W) m |= 1u << l;
+            if (p < HW && i >= 0 && i < H && j >= 0 && j < W) m |= 1u << l;
           }
-          mask_.push_back(static_cast<__mmask16>(m));
+          mask.push_back(static_cast<__mmask16>(m));
         }
+  }
+};
+
+class SameConv {
+ public:
+  // x [N, C, H, W] -> y [N, Co, H, W] with w [Co, C, kh, kw].
+  SameConv(const float* w, int64_t C, int64_t Co, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t top,
+           int64_t left)
+      : C_(C), Co_(Co), K_(C * kh * kw), t_(plan<SameTaps>(H, W, kh, kw, top, left)), HW_(t_.HW), taps_(t_.taps),
+        V_(t_.V) {
     // The weights by blocks of 8 output channels, [block][k][8], zeros past Co.
     const int64_t blocks = ceil_div(Co, 8);
-    weights_.assign(static_cast<size_t>(blocks * K_ * 8), 0.0f);
+    thread_local std::vector<float> blocked;
+    float* b = scratch(blocked, blocks * K_ * 8);
+    std::fill(b, b + blocks * K_ * 8, 0.0f);
     for (int64_t co = 0; co < Co; ++co)
-      for (int64_t k = 0; k < K_; ++k) weights_[((co / 8) * K_ + k) * 8 + co % 8] = w[co * K_ + k];
+      for (int64_t k = 0; k < K_; ++k) b[((co / 8) * K_ + k) * 8 + co % 8] = w[co * K_ + k];
+    weights_ = b;
   }
 
   void run(const float* x, float* y, int64_t N, bool accumulate) const {
@@ -253,7 +269,7 @@ class SameConv {
             const float* image = x + n * C_ * HW_;
             float* out = y + (n * Co_ + co) * HW_;
             const int rows = static_cast<int>(std::min<int64_t>(8, Co_ - co));
-            const float* wb = weights_.data() + (co / 8) * K_ * 8;
+            const float* wb = weights_ + (co / 8) * K_ * 8;
             if (pv == 3) tile<3>(image, wb, v, out, rows, accumulate);
             else if (pv == 2) tile<2>(image, wb, v, out, rows, accumulate);
             else tile<1>(image, wb, v, out, rows, accumulate);
@@ -272,8 +288,8 @@ class SameConv {
     alignas(64) float total[8][PV * 16];
     // Members in locals: the stores below could alias them for the compiler.
     const int64_t taps = taps_, HW = HW_, K = K_;
-    const int64_t* __restrict shift = shift_.data();
-    const __mmask16* __restrict masks = mask_.data() + v0 * taps;
+    const int64_t* __restrict shift = t_.shift.data();
+    const __mmask16* __restrict masks = t_.mask.data() + v0 * taps;
     for (int64_t k0 = 0; k0 < K; k0 += kSgemmDepth) {
       const int64_t k1 = std::min(K, k0 + kSgemmDepth);
       __m512 acc[8][PV];
@@ -315,10 +331,10 @@ class SameConv {
     }
   }
 
-  int64_t C_, Co_, HW_, taps_, K_, V_;
-  std::vector<int64_t> shift_;     // [taps]: tap (a, b)'s input pixel less the output pixel
-  std::vector<__mmask16> mask_;    // [V][taps]: the lanes of run v whose tap is inside the image
-  std::vector<float> weights_;
+  int64_t C_, Co_, K_;
+  const SameTaps& t_;
+  int64_t HW_, taps_, V_;
+  const float* weights_;  // the calling thread's buffer
 };
 
 // Where SameConv runs: AVX-512 chosen (GMN_CPU=avx2 takes the grid, with the same bits), stride 1,
@@ -361,9 +377,11 @@ struct Phased {
 
 // The phased kernel [Co, planes, kh, kw], or with flip its flipped transpose [planes, Co, kh, kw]
 // (the input gradient's kernel).
-std::vector<float> phased_weights(const float* w, const Conv2dShape& s, const Phased& ph, bool flip) {
+// In the calling thread's buffer, valid until its next call.
+const float* phased_weights(const float* w, const Conv2dShape& s, const Phased& ph, bool flip) {
   const int64_t P = ph.x.planes(), taps = ph.kh * ph.kw;
-  std::vector<float> out(static_cast<size_t>(s.Co * P * taps));
+  thread_local std::vector<float> buffer;
+  float* out = scratch(buffer, s.Co * P * taps);
   ph.each_tap(s, [&](int64_t e, int64_t co, int64_t p, int64_t t, int64_t src) {
     out[flip ? (p * s.Co + co) * taps + (taps - 1 - t) : e] = src < 0 ? 0.0f : w[src];
   });
@@ -377,8 +395,7 @@ void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s
 #endif
   const Phased ph(s);
   // At stride 1 there is one phase, and the phased kernel is w itself.
-  const std::vector<float> phased = s.stride == 1 ? std::vector<float>() : phased_weights(w, s, ph, false);
-  grid_conv(x, ph.x, s.stride == 1 ? w : phased.data(), s.Co, ph.kh, ph.kw, y, ph.y, s.N, accumulate);
+  grid_conv(x, ph.x, s.stride == 1 ? w : phased_weights(w, s, ph, false), s.Co, ph.kh, ph.kw, y, ph.y, s.N, accumulate);
 }
 
 // The phased conv's input gradient is dy, zero-padded by the kernel less one, convolved with the
@@ -389,7 +406,7 @@ void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dSha
   const Phased ph(s);
 #ifdef __AVX512F__
   if (same_size(s))  // the same size too: dy padded by the kernel less the padding
-    return SameConv(phased_weights(w, s, ph, true).data(), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
+    return SameConv(phased_weights(w, s, ph, true), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
                     s.kw - 1 - s.pad_left)
         .run(dy, dx, s.N, accumulate);
 #endif
@@ -399,7 +416,7 @@ void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dSha
   const Phases padded_dy{s.Co, s.Ho, s.Wo, 1, ph.kh - 1 - i0, ph.kw - 1 - j0, rows + ph.kh - 1, cols + ph.kw - 1};
   Phases planes = ph.x;  // x's planes from plane row i0, column j0 on
   planes.top -= s.stride * i0, planes.left -= s.stride * j0, planes.Hp = rows, planes.Wp = cols;
-  grid_conv(dy, padded_dy, phased_weights(w, s, ph, true).data(), ph.x.planes(), ph.kh, ph.kw, dx, planes, s.N,
+  grid_conv(dy, padded_dy, phased_weights(w, s, ph, true), ph.x.planes(), ph.kh, ph.kw, dx, planes, s.N,
             accumulate);
 }
 
@@ -470,7 +487,7 @@ void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dSh
     for (int64_t part = p0; part < p1; ++part) {
       const int64_t first = part * s.N / parts, end = (part + 1) * s.N / parts;
       for (int64_t n0 = first; n0 < end; n0 += G) {
-        const Grid grid(ph.x.planes(), ph.x.Hp, ph.x.Wp, ph.kh, ph.kw, std::min(G, end - n0));
+        const Grid& grid = plan<Grid>(ph.x.planes(), ph.x.Hp, ph.x.Wp, ph.kh, ph.kw, std::min(G, end - n0));
         grid.fill(x, ph.x, n0, scratch(xp, grid.size()));
         float* d = aligned_scratch(dyg, grid.Q * s.Co);  // [Q][Co], or [Co][Q] for lane_sums
         const int64_t pixel = lanes ? 1 : s.Co, channel = lanes ? grid.Q : 1;  // d's strides
@@ -560,21 +577,11 @@ struct Columns {
 };
 
 // The table of a conv's shape (it does not depend on N), made on its first call and kept: a call
-// of one image would otherwise spend longer making it than convolving. The calling thread's own
-// cache (kernels are called from one thread; the parallel regions only read the table), of the
-// last kCachedShapes shapes.
-constexpr size_t kCachedShapes = 32;
+// of one image would otherwise spend longer making it than convolving.
 const Columns& columns_of(const Conv2dShape& s) {
-  thread_local std::vector<std::pair<Conv2dShape, std::unique_ptr<const Columns>>> cache;
-  const auto same = [&](const Conv2dShape& c) {
-    return c.Ci == s.Ci && c.H == s.H && c.W == s.W && c.Co == s.Co && c.kh == s.kh && c.kw == s.kw && c.Ho == s.Ho &&
-           c.Wo == s.Wo && c.stride == s.stride && c.pad_top == s.pad_top && c.pad_left == s.pad_left;
-  };
-  for (const auto& [shape, table] : cache)
-    if (same(shape)) return *table;
-  if (cache.size() == kCachedShapes) cache.erase(cache.begin());
-  cache.emplace_back(s, std::make_unique<const Columns>(s));
-  return *cache.back().second;
+  Conv2dShape key = s;
+  key.N = 0;
+  return plan<Columns>(key);
 }
 
 // Images per group of the explicit columns: about kColumnsPerGroup columns.
@@ -651,7 +658,8 @@ void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2
   float* partial = part_sums(parts * size);  // [parts][K][Co]
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> col, dyt;
-    std::vector<int64_t> rows(static_cast<size_t>(cols.K));
+    thread_local std::vector<int64_t> row_buf;
+    int64_t* rows = scratch(row_buf, cols.K);
     for (int64_t part = p0; part < p1; ++part) {
       const int64_t first = part * s.N / parts, end = (part + 1) * s.N / parts;
       for (int64_t n0 = first; n0 < end; n0 += G) {
@@ -659,7 +667,7 @@ void columns_weight_grad(const float* x, const float* dy, float* dw, const Conv2
         cols.gather(x + n0 * cols.image, g, scratch(col, cols.K * Q));
         gather_dy(dy, n0, g, s.Co, cols.P, true, scratch(dyt, Q * s.Co));
         for (int64_t k = 0; k < cols.K; ++k) rows[k] = k * Q;
-        sgemm_rows_a(cols.K, s.Co, Q, col.data(), rows.data(), dyt.data(), s.Co, n0 == first ? 0.0f : 1.0f,
+        sgemm_rows_a(cols.K, s.Co, Q, col.data(), rows, dyt.data(), s.Co, n0 == first ? 0.0f : 1.0f,
                      partial + part * size, s.Co);
       }
     }
@@ -738,13 +746,15 @@ void pointwise_input_grad(const float* w, const float* dy, float* dx, const Conv
 // thread count).
 void pointwise_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
   const int64_t P = s.H * s.W, size = s.Co * s.Ci, parts = std::min(s.N, kWeightGradParts);
-  std::vector<float> partial(static_cast<size_t>(parts * size));
+  float* partial = part_sums(parts * size);
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
-    std::vector<Floats8> lanes(static_cast<size_t>(size));
-    std::vector<float> tail(static_cast<size_t>(size));
+    thread_local std::vector<Floats8> lane_buf;
+    thread_local std::vector<float> tail_buf;
+    Floats8* lanes = scratch(lane_buf, size);
+    float* tail = scratch(tail_buf, size);
     for (int64_t part = p0; part < p1; ++part) {
-      std::fill(lanes.begin(), lanes.end(), Floats8{});
-      std::fill(tail.begin(), tail.end(), 0.0f);
+      std::fill(lanes, lanes + size, Floats8{});
+      std::fill(tail, tail + size, 0.0f);
       for (int64_t n = part * s.N / parts; n < (part + 1) * s.N / parts; ++n) {
         const float* dyn = dy + n * s.Co * P;
         const float* xn = x + n * s.Ci * P;

@@ -5,6 +5,7 @@
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
 #include "gaussian.h"
+#include "scratch.h"
 #include "vec8.h"
 
 namespace gmn::cpu {
@@ -40,7 +41,8 @@ double bernoulli_nll(const float* f, const float* x, int64_t D) {
 void elbo_forward(const float* logits, const float* x, const float* z, const float* mu_q, const float* pre_q,
                   const float* mu_p, const float* pre_p, const float* row_weight, float* terms, float* loss, int64_t N,
                   int64_t D, int64_t Z) {
-  std::vector<double> row_loss(static_cast<size_t>(N));
+  thread_local std::vector<double> row_loss_buf;
+  double* row_loss = scratch(row_loss_buf, N);
   parallel_for(N, row_grain(D + Z), [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
       const double log_px = -bernoulli_nll(logits + n * D, x + n * D, D);

@@ -4,6 +4,7 @@
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "scratch.h"
 #include "vec8.h"
 
 namespace gmn::cpu {
@@ -72,10 +73,12 @@ void prelu_backward(const float* x, const float* alpha, const float* dy, float* 
   // partial slope gradient per block; the partials are then summed in block order: deterministic.
   const int64_t block = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, C * inner));
   const int64_t blocks = (outer + block - 1) / block;
-  std::vector<double> partial(dalpha ? static_cast<size_t>(blocks * C) : 0, 0.0);
+  thread_local std::vector<double> partial_buf;
+  double* partial = dalpha ? scratch(partial_buf, blocks * C) : nullptr;
   parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      double* __restrict p = dalpha ? partial.data() + b * C : nullptr;
+      double* __restrict p = dalpha ? partial + b * C : nullptr;
+      if (p) std::fill(p, p + C, 0.0);
       for (int64_t o = b * block; o < std::min(outer, (b + 1) * block); ++o) {
         const int64_t base = o * C * inner;
         if (inner == 1) {

@@ -69,6 +69,21 @@ struct TapPlanes {
   }
 };
 
+#endif
+
+// A resampling's row and column taps (and the vector path's column tap planes): its plan, made
+// once per shape (scratch.h).
+struct Plan {
+  Taps rows, cols;
+#ifdef __AVX512F__
+  TapPlanes col_planes;
+  Plan(Taps r, Taps c) : rows(std::move(r)), cols(std::move(c)), col_planes(cols) {}
+#else
+  Plan(Taps r, Taps c) : rows(std::move(r)), cols(std::move(c)) {}
+#endif
+};
+
+#ifdef __AVX512F__
 // The column sums of R input rows (R independent chains of multiply-adds), rows of up to 32
 // elements ld apart: out[r][j] = sum over column taps (v, w) of j: w * row_r[v], in tap order, each
 // tap plane one two-register permute and a masked fused multiply-add per 16 outputs. Rows of out
@@ -101,10 +116,11 @@ inline void column_sums(const float* __restrict rows, int64_t ld, int64_t W, con
 // resample() for inputs of up to 32 columns, plane by plane: each input row's column sums
 // (column_sums) into rows of Wp, then each output row as 16 outputs at a time in a register, the
 // sum of its row taps' rows of those. The same sums in the same order as the general engine.
-inline void resample_avx512(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows,
-                            const Taps& cols, bool accumulate) {
-  const int64_t Ho = rows.outputs(), Wo = cols.outputs();
-  const TapPlanes col_planes(cols);
+inline void resample_avx512(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Plan& plan,
+                            bool accumulate) {
+  const Taps& rows = plan.rows;
+  const int64_t Ho = rows.outputs(), Wo = plan.cols.outputs();
+  const TapPlanes& col_planes = plan.col_planes;
   const int64_t Wp = col_planes.chunks * 16;
   const int64_t* __restrict rb = rows.begin.data();
   const int64_t* __restrict ri = rows.index.data();
@@ -138,11 +154,12 @@ inline void resample_avx512(const float* x, float* y, int64_t planes, int64_t H,
 // then the rows. The column pass runs on the batch transposed (xt[v][g, u]: plane g's column v as
 // one stretch of a row) so that it, like the row pass, is a vectorised sum of whole rows; the sums
 // happen in the same order as written above.
-inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Taps& rows, const Taps& cols,
-              bool accumulate) {
+inline void resample(const float* x, float* y, int64_t planes, int64_t H, int64_t W, const Plan& plan,
+                     bool accumulate) {
 #ifdef __AVX512F__
-  if (W <= 32) return resample_avx512(x, y, planes, H, W, rows, cols, accumulate);
+  if (W <= 32) return resample_avx512(x, y, planes, H, W, plan, accumulate);
 #endif
+  const Taps &rows = plan.rows, &cols = plan.cols;
   const int64_t batch = std::max<int64_t>(1, 256 / H);
   const int64_t Ho = rows.outputs(), Wo = cols.outputs();
   // Raw pointers to the tables: stores into float buffers could otherwise alias them for the compiler.
@@ -231,5 +248,19 @@ inline Taps bilinear_taps(int64_t in, int64_t out) {
   }
   return t;
 }
+
+// Average pooling (k, stride) of H x W to Ho x Wo, or with `adjoint` its gradient's plan.
+struct PoolPlan : Plan {
+  PoolPlan(int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t k, int64_t stride, bool adjoint)
+      : Plan(adjoint ? transpose(pool_taps(Ho, k, stride), H) : pool_taps(Ho, k, stride),
+             adjoint ? transpose(pool_taps(Wo, k, stride), W) : pool_taps(Wo, k, stride)) {}
+};
+
+// Bilinear resize of H x W to Ho x Wo, or with `adjoint` its gradient's plan.
+struct BilinearPlan : Plan {
+  BilinearPlan(int64_t H, int64_t W, int64_t Ho, int64_t Wo, bool adjoint)
+      : Plan(adjoint ? transpose(bilinear_taps(H, Ho), H) : bilinear_taps(H, Ho),
+             adjoint ? transpose(bilinear_taps(W, Wo), W) : bilinear_taps(W, Wo)) {}
+};
 
 }  // namespace gmn::cpu::resample

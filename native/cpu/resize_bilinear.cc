@@ -3,17 +3,15 @@
 
 namespace gmn::cpu {
 
-using resample::bilinear_taps;
-using resample::transpose;
+using resample::BilinearPlan;
 
 void resize_bilinear_forward(const float* x, float* y, int64_t planes, int64_t H, int64_t W, int64_t Ho, int64_t Wo) {
-  resample::resample(x, y, planes, H, W, bilinear_taps(H, Ho), bilinear_taps(W, Wo), false);
+  resample::resample(x, y, planes, H, W, plan<BilinearPlan>(H, W, Ho, Wo, false), false);
 }
 
 void resize_bilinear_backward(const float* dy, float* dx, int64_t planes, int64_t H, int64_t W, int64_t Ho,
                               int64_t Wo, bool accumulate) {
-  resample::resample(dy, dx, planes, Ho, Wo, transpose(bilinear_taps(H, Ho), H), transpose(bilinear_taps(W, Wo), W),
-           accumulate);
+  resample::resample(dy, dx, planes, Ho, Wo, plan<BilinearPlan>(H, W, Ho, Wo, true), accumulate);
 }
 
 }  // namespace gmn::cpu
