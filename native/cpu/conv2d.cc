@@ -246,8 +246,7 @@ class SameConv {
   // x [N, C, H, W] -> y [N, Co, H, W] with w [Co, C, kh, kw].
   SameConv(const float* w, int64_t C, int64_t Co, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t top,
            int64_t left)
-      : C_(C), Co_(Co), K_(C * kh * kw), t_(plan<SameTaps>(H, W, kh, kw, top, left)), HW_(t_.HW), taps_(t_.taps),
-        V_(t_.V) {
+      : C_(C), Co_(Co), K_(C * kh * kw), t_(plan<SameTaps>(H, W, kh, kw, top, left)) {
     // The weights by blocks of 8 output channels, [block][k][8], zeros past Co.
     const int64_t blocks = ceil_div(Co, 8);
     thread_local std::vector<float> blocked;
@@ -261,13 +260,13 @@ class SameConv {
   void run(const float* x, float* y, int64_t N, bool accumulate) const {
     parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n)
-        for (int64_t v = 0; v < V_;) {
+        for (int64_t v = 0; v < t_.V;) {
           // Runs of 3, the last four as two of 2: one run alone does a third of the multiply-adds
           // per load.
-          const int64_t pv = V_ - v == 4 ? 2 : std::min<int64_t>(3, V_ - v);
+          const int64_t pv = t_.V - v == 4 ? 2 : std::min<int64_t>(3, t_.V - v);
           for (int64_t co = 0; co < Co_; co += 8) {  // the blocks over one stretch of the image, in L1
-            const float* image = x + n * C_ * HW_;
-            float* out = y + (n * Co_ + co) * HW_;
+            const float* image = x + n * C_ * t_.HW;
+            float* out = y + (n * Co_ + co) * t_.HW;
             const int rows = static_cast<int>(std::min<int64_t>(8, Co_ - co));
             const float* wb = weights_ + (co / 8) * K_ * 8;
             if (pv == 3) tile<3>(image, wb, v, out, rows, accumulate);
@@ -287,7 +286,7 @@ class SameConv {
   void tile(const float* x, const float* wb, int64_t v0, float* out, int rows, bool accumulate) const {
     alignas(64) float total[8][PV * 16];
     // Members in locals: the stores below could alias them for the compiler.
-    const int64_t taps = taps_, HW = HW_, K = K_;
+    const int64_t taps = t_.taps, HW = t_.HW, K = K_;
     const int64_t* __restrict shift = t_.shift.data();
     const __mmask16* __restrict masks = t_.mask.data() + v0 * taps;
     for (int64_t k0 = 0; k0 < K; k0 += kSgemmDepth) {
@@ -333,7 +332,6 @@ class SameConv {
 
   int64_t C_, Co_, K_;
   const SameTaps& t_;
-  int64_t HW_, taps_, V_;
   const float* weights_;  // the calling thread's buffer
 };
 

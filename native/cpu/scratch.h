@@ -26,9 +26,9 @@ T* aligned_scratch(std::vector<T>& buf, int64_t n) {
   return reinterpret_cast<T*>((at + 63) & ~static_cast<uintptr_t>(63));
 }
 
-// The T made from `args` (a configuration's shapes), made on its first use and kept: the calling
-// thread's last kPlans of each kind. A kernel's parallel regions read the plan of the thread that
-// called it.
+// The T made from `args` (a configuration's shapes), made on its first use and kept: each
+// thread's last kPlans of each kind (a plan made by the calling thread is read by its parallel
+// regions; one made inside a region is that worker's own).
 constexpr size_t kPlans = 32;
 template <typename T, typename... Args>
 const T& plan(const Args&... args) {
