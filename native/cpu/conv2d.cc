@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -687,42 +688,51 @@ bool pointwise(const Conv2dShape& s) {
 }
 
 // out [M, P] (+)= A in, in [K, P], element (m, k) of A at A[m * am + k * ak]: 4 rows of out by 16
-// columns at a time in registers (vec8.h), the sum over k in order. Small K and M (channels) and
-// P of one image: a GEMM's packing would cost more than the product.
+// columns at a time in registers (vec8.h), the sum over k in order; the last columns (fewer than
+// 16) through a zero-padded copy of their inputs, as whole vectors too. Small K and M (channels)
+// and P of one image: a GEMM's packing would cost more than the product.
 void pointwise_product(const float* A, int64_t am, int64_t ak, const float* in, float* out, int64_t M, int64_t K,
                        int64_t P, bool accumulate) {
-  int64_t m0 = 0;
-  for (; m0 + 4 <= M; m0 += 4) {
-    int64_t p = 0;
-    for (; p + 16 <= P; p += 16) {
-      Floats8 acc[4][2] = {};
-      for (int64_t k = 0; k < K; ++k) {
-        const Floats8 v0 = load8(in + k * P + p), v1 = load8(in + k * P + p + 8);
-        for (int i = 0; i < 4; ++i) {
-          const float a = A[(m0 + i) * am + k * ak];
-          acc[i][0] += a * v0, acc[i][1] += a * v1;
-        }
-      }
-      for (int i = 0; i < 4; ++i) {
-        float* o = out + (m0 + i) * P + p;
-        store8(o, accumulate ? load8(o) + acc[i][0] : acc[i][0]);
-        store8(o + 8, accumulate ? load8(o + 8) + acc[i][1] : acc[i][1]);
+  const int64_t full = P / 16 * 16, rest = P - full;
+  float* tail_in = nullptr;  // [K][16]: columns [full, P) of in, then zeros
+  if (rest) {
+    thread_local std::vector<float> buf;
+    tail_in = scratch(buf, K * 16);
+    for (int64_t k = 0; k < K; ++k) {
+      copy_row(in + k * P + full, tail_in + k * 16, rest);
+      zero_row(tail_in + k * 16 + rest, 16 - rest);
+    }
+  }
+  // Rows [m0, m0 + R) by the 16 columns at src (row stride ld) into out's columns [p, p + cols).
+  const auto tile = [&](auto rows, int64_t m0, const float* src, int64_t ld, int64_t p, int64_t cols) {
+    constexpr int R = decltype(rows)::value;
+    Floats8 acc[R][2] = {};
+    for (int64_t k = 0; k < K; ++k) {
+      const Floats8 v0 = load8(src + k * ld), v1 = load8(src + k * ld + 8);
+      for (int i = 0; i < R; ++i) {
+        const float a = A[(m0 + i) * am + k * ak];
+        acc[i][0] += a * v0, acc[i][1] += a * v1;
       }
     }
-    for (int i = 0; i < 4; ++i)
-      for (int64_t q = p; q < P; ++q) {
-        float acc = 0.0f;
-        for (int64_t k = 0; k < K; ++k) acc += A[(m0 + i) * am + k * ak] * in[k * P + q];
-        float* o = out + (m0 + i) * P + q;
-        *o = accumulate ? *o + acc : acc;
+    for (int i = 0; i < R; ++i) {
+      float* o = out + (m0 + i) * P + p;
+      if (cols == 16) {
+        store8(o, accumulate ? load8(o) + acc[i][0] : acc[i][0]);
+        store8(o + 8, accumulate ? load8(o + 8) + acc[i][1] : acc[i][1]);
+      } else {
+        float v[16];
+        store8(v, acc[i][0]), store8(v + 8, acc[i][1]);
+        for (int64_t j = 0; j < cols; ++j) o[j] = accumulate ? o[j] + v[j] : v[j];
       }
-  }
-  for (; m0 < M; ++m0)  // the last rows, one at a time
-    map_row(out + m0 * P, P, accumulate, [&](int64_t q, auto like) {
-      auto acc = splat(0.0f, like);
-      for (int64_t k = 0; k < K; ++k) acc += A[m0 * am + k * ak] * at(in + k * P, q, like);
-      return acc;
-    });
+    }
+  };
+  const auto rows = [&](auto R, int64_t m0) {
+    for (int64_t p = 0; p < full; p += 16) tile(R, m0, in + p, P, p, 16);
+    if (rest) tile(R, m0, tail_in, 16, full, rest);
+  };
+  int64_t m0 = 0;
+  for (; m0 + 4 <= M; m0 += 4) rows(std::integral_constant<int, 4>{}, m0);
+  for (; m0 < M; ++m0) rows(std::integral_constant<int, 1>{}, m0);  // the last rows, one at a time
 }
 
 void pointwise_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
@@ -756,16 +766,28 @@ void pointwise_weight_grad(const float* x, const float* dy, float* dw, const Con
       for (int64_t n = part * s.N / parts; n < (part + 1) * s.N / parts; ++n) {
         const float* dyn = dy + n * s.Co * P;
         const float* xn = x + n * s.Ci * P;
-        for (int64_t co = 0; co < s.Co; ++co)
-          for (int64_t ci = 0; ci < s.Ci; ++ci) {
-            const float* a = dyn + co * P;
-            const float* b = xn + ci * P;
-            Floats8 acc = lanes[co * s.Ci + ci];
-            int64_t q = 0;
-            for (; q + 8 <= P; q += 8) acc += load8(a + q) * load8(b + q);
-            lanes[co * s.Ci + ci] = acc;
-            for (; q < P; ++q) tail[co * s.Ci + ci] += a[q] * b[q];
+        // Input channels in fours: four independent chains of sums on each row of dy.
+        const auto sums = [&](auto count, int64_t co, int64_t ci) {
+          constexpr int C = decltype(count)::value;
+          const float* a = dyn + co * P;
+          const int64_t e = co * s.Ci + ci;
+          Floats8 acc[C];
+          for (int j = 0; j < C; ++j) acc[j] = lanes[e + j];
+          int64_t q = 0;
+          for (; q + 8 <= P; q += 8) {
+            const Floats8 av = load8(a + q);
+            for (int j = 0; j < C; ++j) acc[j] += av * load8(xn + (ci + j) * P + q);
           }
+          for (int j = 0; j < C; ++j) {
+            lanes[e + j] = acc[j];
+            for (int64_t r = q; r < P; ++r) tail[e + j] += a[r] * xn[(ci + j) * P + r];
+          }
+        };
+        for (int64_t co = 0; co < s.Co; ++co) {
+          int64_t ci = 0;
+          for (; ci + 4 <= s.Ci; ci += 4) sums(std::integral_constant<int, 4>{}, co, ci);
+          for (; ci < s.Ci; ++ci) sums(std::integral_constant<int, 1>{}, co, ci);
+        }
       }
       for (int64_t e = 0; e < size; ++e) {
         float v = tail[e];
