@@ -129,8 +129,6 @@ void attention_backward(const float* query, const float* keys, const float* pseu
   thread_local std::vector<double> dkeys_buf, dvalues_buf;
   double* dkeys = aligned_scratch(dkeys_buf, B * S * D);
   double* dvalues = aligned_scratch(dvalues_buf, B * S * F);
-  std::fill(dkeys, dkeys + B * S * D, 0.0);
-  std::fill(dvalues, dvalues + B * S * F, 0.0);
 
   parallel_for(B, 1, [&](int64_t b0, int64_t b1) {
     thread_local std::vector<int64_t> slots;  // kept between calls: cleared or resized before use
@@ -140,6 +138,8 @@ void attention_backward(const float* query, const float* keys, const float* pseu
     for (int64_t b = b0; b < b1; ++b) {
       double* dk = dkeys + b * S * D;
       double* dv = dvalues + b * S * F;
+      std::fill(dk, dk + S * D, 0.0);  // here, not before the region: the threads share the zeroing
+      std::fill(dv, dv + S * F, 0.0);
       for (int64_t t = 0; t < T; ++t) {
         const int64_t r = b * T + t;
         const float* w = weights + r * S;
