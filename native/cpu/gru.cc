@@ -180,13 +180,7 @@ void gru_backward(const float* x, const float* h, const float* w_gates, const fl
   // The parameters' gradients sum over all the rows: whole products, across the threads.
   linear_backward(cpu_linear, gated_all, w_cand, da_all, nullptr, dw_cand, db_cand, N, K, H, accumulate);
   linear_backward(cpu_linear, input_all, w_gates, dgates_all, nullptr, dw_gates, db_gates, N, K, 2 * H, accumulate);
-  if (!dslope) return;
-  // The slope's gradient, written or added to: with accumulate through a buffer of H values.
-  thread_local std::vector<float> slope_grad;
-  float* s = accumulate ? scratch(slope_grad, H) : dslope;
-  prelu_backward(a_all, slope, dc_all, nullptr, s, N, H, 1, false);
-  if (accumulate)
-    for (int64_t j = 0; j < H; ++j) dslope[j] += s[j];
+  if (dslope) prelu_backward(a_all, slope, dc_all, nullptr, dslope, N, H, 1, accumulate);  // no dx: only the slope
 }
 
 }  // namespace gmn::cpu
