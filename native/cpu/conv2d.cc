@@ -242,6 +242,15 @@ struct SameTaps {
   }
 };
 
+// What SameConv adds to its sums and stores beside them (the residual blocks, residual_block_*):
+// out = ((accumulate ? out : 0) + residual) + sum, then prelu(out, slope[co]) in activated, as the
+// add and prelu kernels compute them. The residual and activated tensors have the output's shape.
+struct Epilogue {
+  const float* residual = nullptr;
+  const float* slope = nullptr;  // with activated
+  float* activated = nullptr;
+};
+
 class SameConv {
  public:
   // x [N, C, H, W] -> y [N, Co, H, W] with w [Co, C, kh, kw].
@@ -258,9 +267,17 @@ class SameConv {
     weights_ = b;
   }
 
-  void run(const float* x, float* y, int64_t N, bool accumulate) const {
+  void run(const float* x, float* y, int64_t N, bool accumulate, const Epilogue& e = {}) const {
+    const int64_t size = Co_ * t_.HW;  // one image's output
     parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
-      for (int64_t n = n0; n < n1; ++n)
+      for (int64_t n = n0; n < n1; ++n) {
+        // The epilogue's passes over one image's output, in cache (a load of the residual inside
+        // the tiles, or a store of the activation there, misses on every stretch).
+        bool sum_into = accumulate;
+        if (e.residual) {
+          store_row(e.residual + n * size, y + n * size, size, accumulate);
+          sum_into = true;
+        }
         for (int64_t v = 0; v < t_.V;) {
           // Runs of 3, the last four as two of 2: one run alone does a third of the multiply-adds
           // per load.
@@ -270,16 +287,31 @@ class SameConv {
             float* out = y + (n * Co_ + co) * t_.HW;
             const int rows = static_cast<int>(std::min<int64_t>(8, Co_ - co));
             const float* wb = weights_ + (co / 8) * K_ * 8;
-            if (pv == 3) tile<3>(image, wb, v, out, rows, accumulate);
-            else if (pv == 2) tile<2>(image, wb, v, out, rows, accumulate);
-            else tile<1>(image, wb, v, out, rows, accumulate);
+            if (pv == 3) tile<3>(image, wb, v, out, rows, sum_into);
+            else if (pv == 2) tile<2>(image, wb, v, out, rows, sum_into);
+            else tile<1>(image, wb, v, out, rows, sum_into);
           }
           v += pv;
         }
+        if (e.activated) activate(y + n * size, e.slope, e.activated + n * size);
+      }
     });
   }
 
  private:
+  // activated = prelu(out, slope[co]) over one image [Co_, H, W]: x > 0 ? x : a * x.
+  void activate(const float* out, const float* slope, float* activated) const {
+    for (int64_t co = 0; co < Co_; ++co) {
+      const __m512 a = _mm512_set1_ps(slope[co]);
+      for (int64_t p = 0; p < t_.HW; p += 16) {
+        const __mmask16 m = first_lanes(t_.HW - p);
+        const __m512 v = _mm512_maskz_loadu_ps(m, out + co * t_.HW + p);
+        const __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+        _mm512_mask_storeu_ps(activated + co * t_.HW + p, m, _mm512_mask_blend_ps(positive, _mm512_mul_ps(a, v), v));
+      }
+    }
+  }
+
   // Output channels [0, rows) of out (the block's first channel) at runs [v0, v0 + PV): each slice
   // of kSgemmDepth products summed in registers (the accumulators indexed by constants only, or
   // GCC keeps them in memory), the partial sums of earlier slices kept in `total`.
@@ -401,14 +433,20 @@ void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s
 // flipped kernel; its planes are stored back into dx through the phases. At stride 1 only the plane
 // rows and columns inside x are computed (from row pad_top, column pad_left on): the padding's
 // gradient would be dropped anyway.
-void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
-  const Phased ph(s);
 #ifdef __AVX512F__
-  if (same_size(s))  // the same size too: dy padded by the kernel less the padding
-    return SameConv(phased_weights(w, s, ph, true), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
-                    s.kw - 1 - s.pad_left)
-        .run(dy, dx, s.N, accumulate);
+// Where same_size(s): the input gradient is the same size too, dy padded by the kernel less the
+// padding.
+SameConv same_size_input_grad(const float* w, const Conv2dShape& s) {
+  return SameConv(phased_weights(w, s, Phased(s), true), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
+                  s.kw - 1 - s.pad_left);
+}
 #endif
+
+void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
+#ifdef __AVX512F__
+  if (same_size(s)) return same_size_input_grad(w, s).run(dy, dx, s.N, accumulate);
+#endif
+  const Phased ph(s);
   const bool crop = s.stride == 1;
   const int64_t i0 = crop ? s.pad_top : 0, j0 = crop ? s.pad_left : 0;
   const int64_t rows = crop ? s.H : ph.x.Hp, cols = crop ? s.W : ph.x.Wp;
@@ -825,6 +863,40 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   }
   if (dx) conv_input_grad(w, dy, dx, s, accumulate);
   if (dw) conv_weight_grad(x, dy, dw, s, accumulate);
+}
+
+// The residual block: SameConv's epilogue adds the input and applies the PReLU where it runs;
+// elsewhere the conv, then the add and prelu kernels, which compute the same bits.
+void residual_block_forward(const float* x, const float* w, const float* alpha, float* z, float* y,
+                            const Conv2dShape& s) {
+#ifdef __AVX512F__
+  if (same_size(s))
+    return SameConv(w, s.Ci, s.Co, s.H, s.W, s.kh, s.kw, s.pad_top, s.pad_left).run(x, z, s.N, false, {x, alpha, y});
+#endif
+  const int64_t HW = s.H * s.W;
+  conv2d_forward(x, w, z, s, false);
+  add_forward(x, z, z, s.N * s.Co * HW);
+  prelu_forward(z, alpha, y, s.N, s.Co, HW);
+}
+
+// dz = prelu's input gradient (in the calling thread's buffer); dw from dz; dx = dz + the conv's
+// input gradient of dz, summed as the add's gradient buffer then the conv's accumulation would.
+void residual_block_backward(const float* x, const float* w, const float* alpha, const float* z, const float* dy,
+                             float* dx, float* dw, float* dalpha, const Conv2dShape& s, bool accumulate) {
+  const int64_t HW = s.H * s.W, n = s.N * s.Co * HW;
+  thread_local std::vector<float> dz_buffer, slope_buffer;
+  float* dz = scratch(dz_buffer, n);
+  float* slope = dalpha ? scratch(slope_buffer, s.Co) : nullptr;
+  prelu_backward(z, alpha, dy, dz, slope, s.N, s.Co, HW, false);
+  if (dalpha)
+    for (int64_t c = 0; c < s.Co; ++c) dalpha[c] = accumulate ? dalpha[c] + slope[c] : slope[c];
+  if (dw) conv2d_backward(x, w, dz, nullptr, dw, s, accumulate);
+  if (!dx) return;
+#ifdef __AVX512F__
+  if (same_size(s)) return same_size_input_grad(w, s).run(dz, dx, s.N, accumulate, {dz, nullptr, nullptr});
+#endif
+  add_scaled(dz, 1.0f, dx, n, accumulate);
+  conv2d_backward(x, w, dz, dx, nullptr, s, true);
 }
 
 }  // namespace gmn::cpu

@@ -55,10 +55,19 @@ export class Layers {
     return y;
   }
 
-  /** TensorFlow's SAME convolution at stride 1: the smaller half of the padding at the top/left. */
-  conv2dSame(x: Var, weight: Var): Var {
-    const k = weight.shape[2];
-    return this.conv2d(x, weight, 1, (k - 1) >> 1, (k - 1) >> 1, [x.shape[2], x.shape[3]]);
+  /**
+   * A residual block as one op: prelu(x + conv2d(x, weight), slope), the conv TensorFlow's SAME at
+   * stride 1 (the smaller half of the padding at the top/left).
+   */
+  residualBlock(x: Var, weight: Var, slope: Var): Var {
+    const y = this.out(x.shape, [x, weight, slope]);
+    const preActivation = this.tape.tensor(x.shape);
+    this.run(this.b.residualBlockForward(x.value, weight.value, slope.value, y.value, preActivation));
+    this.tape.record(y, () => {
+      const acc = this.tape.accumulateInto([x, weight, slope]);
+      this.run(this.b.residualBlockBackward(x.value, weight.value, slope.value, preActivation, y.grad()!, x.grad(), weight.grad(), slope.grad(), acc));
+    });
+    return y;
   }
 
   convTranspose2d(x: Var, weight: Var, stride: number): Var {

@@ -19,6 +19,7 @@ import type { GruOps } from './ops/gru.js';
 import type { LinearOps } from './ops/linear.js';
 import type { PreluOps } from './ops/prelu.js';
 import type { RandomNormalOps } from './ops/random_normal.js';
+import type { ResidualBlockOps } from './ops/residual_block.js';
 import type { ResizeBilinearOps } from './ops/resize_bilinear.js';
 import type { SgdOps } from './ops/sgd.js';
 import type { SumSquaresOps } from './ops/sum_squares.js';
@@ -40,6 +41,7 @@ export interface NativeBinding
     ConvTranspose2dOps,
     AvgPool2dOps,
     ResizeBilinearOps,
+    ResidualBlockOps,
     AddOps,
     ConcatOps,
     BroadcastRowsOps,
