@@ -48,6 +48,10 @@ function flops(op: string, args: unknown[]): number | undefined {
       return 2 * numel(s(0)) * numel(s(1).slice(1)); // x [N, Ci, H, W] x Co kh kw
     case 'convTranspose2dBackward':
       return 2 * numel(s(0)) * numel(s(1).slice(1)) * outputs(3, 4);
+    case 'residualBlockForward':
+      return 2 * numel(s(0)) * numel(s(1).slice(1)); // x [N, C, H, W] x C kh kw (the conv; same-size output)
+    case 'residualBlockBackward':
+      return 2 * numel(s(0)) * numel(s(1).slice(1)) * outputs(5, 6);
     case 'linearForward':
       return 2 * s(0)[0] * numel(s(1));
     case 'linearBackward':
