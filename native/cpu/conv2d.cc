@@ -429,10 +429,6 @@ void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s
   grid_conv(x, ph.x, s.stride == 1 ? w : phased_weights(w, s, ph, false), s.Co, ph.kh, ph.kw, y, ph.y, s.N, accumulate);
 }
 
-// The phased conv's input gradient is dy, zero-padded by the kernel less one, convolved with the
-// flipped kernel; its planes are stored back into dx through the phases. At stride 1 only the plane
-// rows and columns inside x are computed (from row pad_top, column pad_left on): the padding's
-// gradient would be dropped anyway.
 #ifdef __AVX512F__
 // Where same_size(s): the input gradient is the same size too, dy padded by the kernel less the
 // padding.
@@ -442,6 +438,10 @@ SameConv same_size_input_grad(const float* w, const Conv2dShape& s) {
 }
 #endif
 
+// The phased conv's input gradient is dy, zero-padded by the kernel less one, convolved with the
+// flipped kernel; its planes are stored back into dx through the phases. At stride 1 only the plane
+// rows and columns inside x are computed (from row pad_top, column pad_left on): the padding's
+// gradient would be dropped anyway.
 void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
   if (same_size(s)) return same_size_input_grad(w, s).run(dy, dx, s.N, accumulate);
@@ -880,7 +880,8 @@ void residual_block_forward(const float* x, const float* w, const float* alpha, 
 }
 
 // dz = prelu's input gradient (in the calling thread's buffer); dw from dz; dx = dz + the conv's
-// input gradient of dz, summed as the add's gradient buffer then the conv's accumulation would.
+// input gradient of dz, in the three ops' order: dz first (the add's gradient), the conv's sums
+// added onto it.
 void residual_block_backward(const float* x, const float* w, const float* alpha, const float* z, const float* dy,
                              float* dx, float* dw, float* dalpha, const Conv2dShape& s, bool accumulate) {
   const int64_t HW = s.H * s.W, n = s.N * s.Co * HW;
