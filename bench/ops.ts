@@ -45,11 +45,10 @@ function flops(op: string, args: unknown[]): number | undefined {
     case 'conv2dBackward':
       return 2 * numel(s(2)) * numel(s(1).slice(1)) * outputs(3, 4);
     case 'convTranspose2dForward':
+    case 'residualBlockForward': // its conv's output has x's size
       return 2 * numel(s(0)) * numel(s(1).slice(1)); // x [N, Ci, H, W] x Co kh kw
     case 'convTranspose2dBackward':
       return 2 * numel(s(0)) * numel(s(1).slice(1)) * outputs(3, 4);
-    case 'residualBlockForward':
-      return 2 * numel(s(0)) * numel(s(1).slice(1)); // x [N, C, H, W] x C kh kw (the conv; same-size output)
     case 'residualBlockBackward':
       return 2 * numel(s(0)) * numel(s(1).slice(1)) * outputs(5, 6);
     case 'linearForward':

@@ -293,25 +293,12 @@ class SameConv {
           }
           v += pv;
         }
-        if (e.activated) activate(y + n * size, e.slope, e.activated + n * size);
+        if (e.activated) prelu_forward(y + n * size, e.slope, e.activated + n * size, 1, Co_, t_.HW);  // serial here
       }
     });
   }
 
  private:
-  // activated = prelu(out, slope[co]) over one image [Co_, H, W]: x > 0 ? x : a * x.
-  void activate(const float* out, const float* slope, float* activated) const {
-    for (int64_t co = 0; co < Co_; ++co) {
-      const __m512 a = _mm512_set1_ps(slope[co]);
-      for (int64_t p = 0; p < t_.HW; p += 16) {
-        const __mmask16 m = first_lanes(t_.HW - p);
-        const __m512 v = _mm512_maskz_loadu_ps(m, out + co * t_.HW + p);
-        const __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-        _mm512_mask_storeu_ps(activated + co * t_.HW + p, m, _mm512_mask_blend_ps(positive, _mm512_mul_ps(a, v), v));
-      }
-    }
-  }
-
   // Output channels [0, rows) of out (the block's first channel) at runs [v0, v0 + PV): each slice
   // of kSgemmDepth products summed in registers (the accumulators indexed by constants only, or
   // GCC keeps them in memory), the partial sums of earlier slices kept in `total`.
