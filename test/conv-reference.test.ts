@@ -89,18 +89,24 @@ for (const [title, g] of [
 
 // Stride-1 convs whose output is the input's size, on non-square images: the flat-run kernel
 // (AVX-512) masks each tap at the image's edges, runs 3, 2 or 1 vectors of 16 pixels together,
-// blocks 8 output channels, and starts a new partial sum every 256 products. Forward, and the
-// input gradient added onto what was there, against float64 loops.
+// blocks 8 output channels, and starts a new partial sum every 256 products; 3x3 kernels on
+// images of 400 pixels or more with 4 channels or more take Winograd's F(2x2, 3x3) (AVX-512) in
+// all three passes. Forward, the input gradient added onto what was there, and the weight
+// gradient, against float64 loops. The weight gradient sums N * H * W products per element (up to
+// 1800 here), so its tolerance is 4x the others'.
 for (const [title, g] of [
   ['5x3 kernel, pads 2 and 1, 9x13, K = 450 (two slices), 11 output channels (a block and a partial one)', { N: 3, Ci: 30, Co: 11, H: 9, W: 13, kh: 5, kw: 3, pt: 2, pl: 1 }],
   ['2x2, pads 0 (one zero row and column after), 7x10', { N: 2, Ci: 6, Co: 8, H: 7, W: 10, kh: 2, kw: 2, pt: 0, pl: 0 }],
   ['3x3, pads 1, 16x16 (16 runs: five of 3, the last four as two of 2)', { N: 2, Ci: 5, Co: 17, H: 16, W: 16, kh: 3, kw: 3, pt: 1, pl: 1 }],
   ['3x3, pads 1, 5x4 (two runs, the last of 4 pixels)', { N: 4, Ci: 9, Co: 3, H: 5, W: 4, kh: 3, kw: 3, pt: 1, pl: 1 }],
+  ['3x3, pads 1, 28x28, 16 channels (Winograd: the model\'s decoder block)', { N: 2, Ci: 16, Co: 16, H: 28, W: 28, kh: 3, kw: 3, pt: 1, pl: 1 }],
+  ['3x3, pads 1, 21x30, 5 -> 11 channels (Winograd: a last tile row half outside, 15 tiles a row, a partial block of channels)', { N: 2, Ci: 5, Co: 11, H: 21, W: 30, kh: 3, kw: 3, pt: 1, pl: 1 }],
+  ['3x3, pads 1, 20x20, 18 images, 4 -> 6 channels (Winograd\'s smallest; the weight gradient over 16 parts of the images)', { N: 18, Ci: 4, Co: 6, H: 20, W: 20, kh: 3, kw: 3, pt: 1, pl: 1 }],
 ] as [string, { N: number; Ci: number; Co: number; H: number; W: number; kh: number; kw: number; pt: number; pl: number }][]) {
-  test(`conv2d same size, ${title}: forward and input gradient equal the float64 loops`, async (t) => {
+  test(`conv2d same size, ${title}: forward and both gradients equal the float64 loops`, async (t) => {
     const { N, Ci, Co, H, W, kh, kw, pt, pl } = g;
     const x = rand(N * Ci * H * W), w = rand(Co * Ci * kh * kw), dy = rand(N * Co * H * W), before = rand(N * Ci * H * W);
-    const want = new Float64Array(N * Co * H * W), wantDx = Float64Array.from(before);
+    const want = new Float64Array(N * Co * H * W), wantDx = Float64Array.from(before), wantDw = new Float64Array(Co * Ci * kh * kw);
     for (let n = 0; n < N; n++)
       for (let co = 0; co < Co; co++)
         for (let ci = 0; ci < Ci; ci++)
@@ -110,9 +116,10 @@ for (const [title, g] of [
                 for (let j = 0; j < W; j++) {
                   const y = i - pt + a, xx = j - pl + c;
                   if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
-                  const wv = w[((co * Ci + ci) * kh + a) * kw + c], at = ((n * Ci + ci) * H + y) * W + xx, o = ((n * Co + co) * H + i) * W + j;
-                  want[o] += wv * x[at];
-                  wantDx[at] += wv * dy[o];
+                  const k = ((co * Ci + ci) * kh + a) * kw + c, at = ((n * Ci + ci) * H + y) * W + xx, o = ((n * Co + co) * H + i) * W + j;
+                  want[o] += w[k] * x[at];
+                  wantDx[at] += w[k] * dy[o];
+                  wantDw[k] += x[at] * dy[o];
                 }
     const shapes = { x: [N, Ci, H, W], w: [Co, Ci, kh, kw], y: [N, Co, H, W] };
     const got = await run([[x, shapes.x], [w, shapes.w]], shapes.y, ([tx, tw], out) => b.conv2dForward(tx, tw, out, 1, pt, pl));
@@ -122,6 +129,8 @@ for (const [title, g] of [
       await b.conv2dBackward(tx, tw, tdy, dx, null, 1, pt, pl, true);
     });
     t.deepEqual(compare('dx', gotDx, Float32Array.from(wantDx), tol), []);
+    const gotDw = await run([[x, shapes.x], [w, shapes.w], [dy, shapes.y]], shapes.w, ([tx, tw, tdy], dw) => b.conv2dBackward(tx, tw, tdy, null, dw, 1, pt, pl, false));
+    t.deepEqual(compare('dw', gotDw, Float32Array.from(wantDw), { abs: 4 * tol.abs, rel: 4 * tol.rel }), []);
   });
 }
 

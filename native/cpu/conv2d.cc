@@ -175,6 +175,8 @@ constexpr int64_t kGridColumns = 2048;
 // The weight gradient is summed per part of the images, then the parts in order: a fixed split
 // (it depends on N only), so the result does not depend on the thread count.
 constexpr int64_t kWeightGradParts = 16;
+// The smallest images and channel counts that Winograd's form of a 3x3 same conv takes (winograd()).
+constexpr int64_t kWinogradPixels = 400, kWinogradChannels = 4;
 
 // out (+)= the stride-1 VALID conv of the planes `in` of x with w [Co, in.planes(), kh, kw]; its
 // output planes [Co, Ho, Wo] are stored as the planes `out` of y. Groups of images run in
@@ -355,6 +357,265 @@ class SameConv {
   const float* weights_;  // the calling thread's buffer
 };
 
+// ---- 3x3 stride-1 convs with padding 1 (the same size out) on AVX-512, as Winograd's F(2x2, 3x3)
+// (Lavin and Gray, "Fast algorithms for convolutional neural networks", 2016): each 2x2 output
+// tile is A^T [(G w G^T) . (B^T d B)] A for the 4x4 input patch d around it, 16 products a channel
+// pair where the direct sum takes 36, so 2.25x fewer multiply-adds, plus the transforms. Per image
+// (in cache): the patches' 16 transformed values V [16][C][T] (T = tiles, a row of tiles in the
+// lanes of one vector, so W <= 30), then per transformed position a product M [16][Co][T] = U [16]
+// [Co][C] V, and the output transform of M into the image. The weight gradient is the transpose:
+// dU[pos] = sum over tiles of D[pos] V[pos]^T, with D = A dy_tile A^T, then dw = G^T dU G. Other
+// sums than the direct kernels (a stated tolerance, not the same bits as GMN_CPU=avx2); the same
+// bits for any thread count.
+constexpr int kTile = 16;  // transformed positions per patch (4 x 4)
+
+// Lane J of a row of tiles at lane 2J + b of a 32-float window (two vectors), b = 0..3: the
+// window_at(b) indices (lanes past the tiles read anything).
+inline __m512i window_index(int b) {
+  return _mm512_add_epi32(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+                          _mm512_set1_epi32(b));
+}
+inline __m512 window_at(__m512 lo, __m512 hi, __m512i index) { return _mm512_permutex2var_ps(lo, index, hi); }
+
+struct WinogradShape {
+  int64_t H, W, TH, TW, T, Tp;  // tiles TH x TW, T of them, rows of Tp (whole vectors)
+  WinogradShape(int64_t H, int64_t W)
+      : H(H), W(W), TH(ceil_div(H, 2)), TW(ceil_div(W, 2)), T(TH * TW), Tp(ceil_div(T, 16) * 16) {}
+  // The distance between positions in a buffer [16][rows][Tp]: a cache line more than the rows, or
+  // at 16 rows of 64 the 16 rows of a tile would share one set of the L1 cache (4 KiB apart).
+  int64_t plane(int64_t rows) const { return rows * Tp + 16; }
+  int64_t buffer(int64_t rows) const { return kTile * plane(rows); }
+  // Zeros in the last vector of a channel's 16 rows (the lanes past the tiles, which lane_sums
+  // reads), before the transform writes the tiles' lanes.
+  void zero_tail(float* row, int64_t pos_stride) const {
+    for (int pos = 0; pos < kTile; ++pos) _mm512_store_ps(row + pos * pos_stride + Tp - 16, _mm512_setzero_ps());
+  }
+
+  // V [16][C][Tp] from an image's C planes: B^T d B of each patch (rows 2I - 1 to 2I + 2, columns
+  // 2J - 1 to 2J + 2, zero outside the image), the rows' tails zero.
+  void input_transform(const float* image, int64_t C, float* V) const {
+    const int64_t H = this->H, W = this->W, TH = this->TH, TW = this->TW, Tp = this->Tp, pos_stride = plane(C);
+    const __mmask16 lo_mask = static_cast<__mmask16>(first_lanes(W + 1) & ~1u), hi_mask = first_lanes(std::max<int64_t>(0, W - 15));
+    const __mmask16 tiles = first_lanes(TW);
+    const __m512i index[4] = {window_index(0), window_index(1), window_index(2), window_index(3)};
+    for (int64_t c = 0; c < C; ++c) {
+      float* Vc = V + c * Tp;
+      zero_tail(Vc, pos_stride);
+      for (int64_t I = 0; I < TH; ++I) {
+        __m512 w[4][2];  // rows 2I - 1 + a, lane l at column l - 1
+#pragma GCC unroll 4
+        for (int a = 0; a < 4; ++a) {
+          const int64_t r = 2 * I - 1 + a;
+          const float* row = image + (c * H + r) * W;
+          const bool inside = r >= 0 && r < H;
+          w[a][0] = _mm512_maskz_loadu_ps(inside ? lo_mask : 0, row - 1);
+          w[a][1] = _mm512_maskz_loadu_ps(inside ? hi_mask : 0, row + 15);
+        }
+        __m512 t[4][2];  // B^T down the rows: w0 - w2, w1 + w2, w2 - w1, w1 - w3
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          t[0][h] = _mm512_sub_ps(w[0][h], w[2][h]), t[1][h] = _mm512_add_ps(w[1][h], w[2][h]);
+          t[2][h] = _mm512_sub_ps(w[2][h], w[1][h]), t[3][h] = _mm512_sub_ps(w[1][h], w[3][h]);
+        }
+        float* out = Vc + I * TW;
+#pragma GCC unroll 4
+        for (int a = 0; a < 4; ++a) {  // and B along the columns
+          const __m512 c0 = window_at(t[a][0], t[a][1], index[0]), c1 = window_at(t[a][0], t[a][1], index[1]);
+          const __m512 c2 = window_at(t[a][0], t[a][1], index[2]), c3 = window_at(t[a][0], t[a][1], index[3]);
+          float* o = out + a * 4 * pos_stride;
+          _mm512_mask_storeu_ps(o, tiles, _mm512_sub_ps(c0, c2));
+          _mm512_mask_storeu_ps(o + pos_stride, tiles, _mm512_add_ps(c1, c2));
+          _mm512_mask_storeu_ps(o + 2 * pos_stride, tiles, _mm512_sub_ps(c2, c1));
+          _mm512_mask_storeu_ps(o + 3 * pos_stride, tiles, _mm512_sub_ps(c1, c3));
+        }
+      }
+    }
+  }
+
+  // D [16][Co][Tp] from an image's output gradient dy [Co][H][W]: A dy_tile A^T of each 2x2 tile
+  // (zero past the image), the rows' tails zero.
+  void gradient_transform(const float* dy, int64_t Co, float* D) const {
+    const int64_t H = this->H, W = this->W, TH = this->TH, TW = this->TW, Tp = this->Tp, pos_stride = plane(Co);
+    const __mmask16 lo_mask = first_lanes(W), hi_mask = first_lanes(std::max<int64_t>(0, W - 16)), tiles = first_lanes(TW);
+    const __m512i even = window_index(0), odd = window_index(1);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t co = 0; co < Co; ++co) {
+      float* Dc = D + co * Tp;
+      zero_tail(Dc, pos_stride);
+      for (int64_t I = 0; I < TH; ++I) {
+        __m512 e[4][2];  // A down the rows: d0, d0 + d1, d0 - d1, -d1 (lane l at column l)
+        const bool second = 2 * I + 1 < H;
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const float* row = dy + (co * H + 2 * I) * W + 16 * h;
+          const __mmask16 m = h ? hi_mask : lo_mask;
+          const __m512 d0 = _mm512_maskz_loadu_ps(m, row), d1 = _mm512_maskz_loadu_ps(second ? m : 0, row + W);
+          e[0][h] = d0, e[1][h] = _mm512_add_ps(d0, d1), e[2][h] = _mm512_sub_ps(d0, d1), e[3][h] = _mm512_sub_ps(zero, d1);
+        }
+        float* out = Dc + I * TW;
+#pragma GCC unroll 4
+        for (int a = 0; a < 4; ++a) {  // and A^T along the columns: columns 2J and 2J + 1
+          const __m512 c0 = window_at(e[a][0], e[a][1], even), c1 = window_at(e[a][0], e[a][1], odd);
+          float* o = out + a * 4 * pos_stride;
+          _mm512_mask_storeu_ps(o, tiles, c0);
+          _mm512_mask_storeu_ps(o + pos_stride, tiles, _mm512_add_ps(c0, c1));
+          _mm512_mask_storeu_ps(o + 2 * pos_stride, tiles, _mm512_sub_ps(c0, c1));
+          _mm512_mask_storeu_ps(o + 3 * pos_stride, tiles, _mm512_sub_ps(zero, c1));
+        }
+      }
+    }
+  }
+
+  // out (+)= A^T M A of each tile of M [16][Co][Tp] into the image out [Co][H][W].
+  void output_transform(const float* M, int64_t Co, float* out, bool accumulate) const {
+    const int64_t H = this->H, W = this->W, TH = this->TH, TW = this->TW, Tp = this->Tp, pos_stride = plane(Co);
+    // Output columns 2J and 2J + 1 from lane J of two vectors: columns 0-15, then 16-31.
+    const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
+    const __mmask16 lo_mask = first_lanes(W), hi_mask = first_lanes(std::max<int64_t>(0, W - 16)), tiles = first_lanes(TW);
+    for (int64_t co = 0; co < Co; ++co)
+      for (int64_t I = 0; I < TH; ++I) {
+        const float* m = M + co * Tp + I * TW;
+        __m512 r[2][4];  // A^T down the rows: m0 + m1 + m2, m1 - m2 - m3
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          const __m512 m0 = _mm512_maskz_loadu_ps(tiles, m + b * pos_stride);
+          const __m512 m1 = _mm512_maskz_loadu_ps(tiles, m + (4 + b) * pos_stride);
+          const __m512 m2 = _mm512_maskz_loadu_ps(tiles, m + (8 + b) * pos_stride);
+          const __m512 m3 = _mm512_maskz_loadu_ps(tiles, m + (12 + b) * pos_stride);
+          r[0][b] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+          r[1][b] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+        }
+#pragma GCC unroll 2
+        for (int i = 0; i < 2; ++i) {  // and A along the columns
+          if (2 * I + i >= H) break;
+          const __m512 y0 = _mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]);
+          const __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]);
+          float* row = out + (co * H + 2 * I + i) * W;
+          __m512 lo = _mm512_permutex2var_ps(y0, first, y1), hi = _mm512_permutex2var_ps(y0, second, y1);
+          if (accumulate) {
+            lo = _mm512_add_ps(_mm512_maskz_loadu_ps(lo_mask, row), lo);
+            hi = _mm512_add_ps(_mm512_maskz_loadu_ps(hi_mask, row + 16), hi);
+          }
+          _mm512_mask_storeu_ps(row, lo_mask, lo);
+          _mm512_mask_storeu_ps(row + 16, hi_mask, hi);
+        }
+      }
+  }
+};
+
+// G w G^T of a 3x3 kernel g (row stride gs, column stride 1... see callers): u[p * 4 + q].
+inline void weight_transform(const float* g, float* u) {
+  float t[4][3];  // G g
+  for (int b = 0; b < 3; ++b) {
+    t[0][b] = g[b], t[3][b] = g[6 + b];
+    t[1][b] = 0.5f * (g[b] + g[3 + b] + g[6 + b]), t[2][b] = 0.5f * (g[b] - g[3 + b] + g[6 + b]);
+  }
+  for (int p = 0; p < 4; ++p) {
+    u[p * 4 + 0] = t[p][0], u[p * 4 + 3] = t[p][2];
+    u[p * 4 + 1] = 0.5f * (t[p][0] + t[p][1] + t[p][2]), u[p * 4 + 2] = 0.5f * (t[p][0] - t[p][1] + t[p][2]);
+  }
+}
+
+class Winograd {
+ public:
+  // x [N, C, H, W] -> y [N, Co, H, W] with w [Co, C, 3, 3]; or with input_grad, dy [N, Co, H, W] ->
+  // dx [N, C, H, W] with w read as [C, Co, 3, 3] transposed and flipped (the input gradient's kernel).
+  Winograd(const float* w, int64_t C, int64_t Co, int64_t H, int64_t W, bool input_grad)
+      : C_(input_grad ? Co : C), Co_(input_grad ? C : Co), s_(H, W) {
+    // U by blocks of 8 output channels, [pos][block][c][8], zeros past Co.
+    const int64_t blocks = ceil_div(Co_, 8);
+    thread_local std::vector<float> blocked;
+    float* b = aligned_scratch(blocked, kTile * blocks * C_ * 8);
+    std::fill(b, b + kTile * blocks * C_ * 8, 0.0f);
+    for (int64_t co = 0; co < Co_; ++co)
+      for (int64_t c = 0; c < C_; ++c) {
+        float g[9], u[kTile];
+        for (int t = 0; t < 9; ++t) g[t] = input_grad ? w[(c * C + co) * 9 + 8 - t] : w[(co * C + c) * 9 + t];
+        weight_transform(g, u);
+        for (int pos = 0; pos < kTile; ++pos) b[((pos * blocks + co / 8) * C_ + c) * 8 + co % 8] = u[pos];
+      }
+    weights_ = b;
+  }
+
+  void run(const float* x, float* y, int64_t N, bool accumulate, const Epilogue& e = {}) const {
+    const int64_t HW = s_.H * s_.W, size = Co_ * HW;
+    parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
+      thread_local std::vector<float> v_buffer, m_buffer;
+      float* V = aligned_scratch(v_buffer, s_.buffer(C_));
+      float* M = aligned_scratch(m_buffer, s_.buffer(Co_));
+      for (int64_t n = n0; n < n1; ++n) {
+        s_.input_transform(x + n * C_ * HW, C_, V);
+        for (int pos = 0; pos < kTile; ++pos) product(pos, V + pos * s_.plane(C_), M + pos * s_.plane(Co_));
+        bool sum_into = accumulate;
+        if (e.residual) {
+          store_row(e.residual + n * size, y + n * size, size, accumulate);
+          sum_into = true;
+        }
+        s_.output_transform(M, Co_, y + n * size, sum_into);
+        if (e.activated) prelu_forward(y + n * size, e.slope, e.activated + n * size, 1, Co_, HW);  // serial here
+      }
+    });
+  }
+
+ private:
+  // M [Co][Tp] = U[pos] [Co][C] V [C][Tp]: 8 output channels by up to 3 vectors of tiles.
+  void product(int pos, const float* V, float* M) const {
+    const int64_t vectors = s_.Tp / 16, blocks = ceil_div(Co_, 8);
+    for (int64_t v = 0; v < vectors;) {
+      const int64_t pv = vectors - v == 4 ? 2 : std::min<int64_t>(3, vectors - v);
+      for (int64_t cb = 0; cb < blocks; ++cb) {
+        const float* u = weights_ + (pos * blocks + cb) * C_ * 8;
+        const int rows = static_cast<int>(std::min<int64_t>(8, Co_ - cb * 8));
+        float* out = M + cb * 8 * s_.Tp + v * 16;
+        if (pv == 3) tile<3>(V + v * 16, u, out, rows);
+        else if (pv == 2) tile<2>(V + v * 16, u, out, rows);
+        else tile<1>(V + v * 16, u, out, rows);
+      }
+      v += pv;
+    }
+  }
+
+  template <int PV>
+  void tile(const float* V, const float* u, float* out, int rows) const {
+    const int64_t C = C_, Tp = s_.Tp;
+    __m512 acc[8][PV];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r)
+#pragma GCC unroll 3
+      for (int j = 0; j < PV; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < C; ++c) {
+      __m512 in[PV];
+#pragma GCC unroll 3
+      for (int j = 0; j < PV; ++j) in[j] = _mm512_load_ps(V + c * Tp + 16 * j);
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) {
+        const __m512 ur = _mm512_set1_ps(u[c * 8 + r]);
+#pragma GCC unroll 3
+        for (int j = 0; j < PV; ++j) acc[r][j] = _mm512_fmadd_ps(ur, in[j], acc[r][j]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r)
+      if (r < rows)
+#pragma GCC unroll 3
+        for (int j = 0; j < PV; ++j) _mm512_store_ps(out + r * Tp + 16 * j, acc[r][j]);
+  }
+
+  int64_t C_, Co_;
+  WinogradShape s_;
+  const float* weights_;  // the calling thread's buffer
+};
+
+// Where Winograd runs: AVX-512 chosen, a 3x3 kernel at stride 1 with padding 1 (the output the
+// input's size), a row of tiles in one vector (W <= 30), and images and channels large enough
+// that the 2.25x fewer multiply-adds pay for the transforms.
+bool winograd(const Conv2dShape& s) {
+  return cpu_isa().active == CpuIsa::Avx512 && s.kh == 3 && s.kw == 3 && s.stride == 1 && s.pad_top == 1 &&
+         s.pad_left == 1 && s.Ho == s.H && s.Wo == s.W && s.W <= 30 && s.H * s.W >= kWinogradPixels &&
+         std::min(s.Ci, s.Co) >= kWinogradChannels;
+}
+
 // Where SameConv runs: AVX-512 chosen (GMN_CPU=avx2 takes the grid, with the same bits), stride 1,
 // the output the input's size, images of more than one run of 16 pixels.
 bool same_size(const Conv2dShape& s) {
@@ -406,24 +667,28 @@ const float* phased_weights(const float* w, const Conv2dShape& s, const Phased& 
   return out;
 }
 
+#ifdef __AVX512F__
+// Where same_size(s): out (+)= the conv s of in, or with input_grad its input gradient (the same
+// size too, in padded by the kernel less the padding), by Winograd's form where it runs.
+void same_size_conv(const float* w, const Conv2dShape& s, bool input_grad, const float* in, float* out,
+                    bool accumulate, const Epilogue& e = {}) {
+  if (winograd(s)) return Winograd(w, s.Ci, s.Co, s.H, s.W, input_grad).run(in, out, s.N, accumulate, e);
+  if (!input_grad)
+    return SameConv(w, s.Ci, s.Co, s.H, s.W, s.kh, s.kw, s.pad_top, s.pad_left).run(in, out, s.N, accumulate, e);
+  SameConv(phased_weights(w, s, Phased(s), true), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
+           s.kw - 1 - s.pad_left)
+      .run(in, out, s.N, accumulate, e);
+}
+#endif
+
 void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
-  if (same_size(s))
-    return SameConv(w, s.Ci, s.Co, s.H, s.W, s.kh, s.kw, s.pad_top, s.pad_left).run(x, y, s.N, accumulate);
+  if (same_size(s)) return same_size_conv(w, s, false, x, y, accumulate);
 #endif
   const Phased ph(s);
   // At stride 1 there is one phase, and the phased kernel is w itself.
   grid_conv(x, ph.x, s.stride == 1 ? w : phased_weights(w, s, ph, false), s.Co, ph.kh, ph.kw, y, ph.y, s.N, accumulate);
 }
-
-#ifdef __AVX512F__
-// Where same_size(s): the input gradient is the same size too, dy padded by the kernel less the
-// padding.
-SameConv same_size_input_grad(const float* w, const Conv2dShape& s) {
-  return SameConv(phased_weights(w, s, Phased(s), true), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
-                  s.kw - 1 - s.pad_left);
-}
-#endif
 
 // The phased conv's input gradient is dy, zero-padded by the kernel less one, convolved with the
 // flipped kernel; its planes are stored back into dx through the phases. At stride 1 only the plane
@@ -431,7 +696,7 @@ SameConv same_size_input_grad(const float* w, const Conv2dShape& s) {
 // gradient would be dropped anyway.
 void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
-  if (same_size(s)) return same_size_input_grad(w, s).run(dy, dx, s.N, accumulate);
+  if (same_size(s)) return same_size_conv(w, s, true, dy, dx, accumulate);
 #endif
   const Phased ph(s);
   const bool crop = s.stride == 1;
@@ -487,12 +752,65 @@ void lane_sums(const float* a, const int64_t* off, int64_t K, const float* d, in
           }
     }
 }
+
+// dw (+)= the weight gradient of the 3x3 same conv s: dU [16][C][Co] per part of the images
+// (kWeightGradParts, as conv_weight_grad), each image's products of its patches' transforms V with
+// its gradient tiles' transforms D summed over the tiles by lane_sums; then the parts in order, and
+// dw = G^T dU G.
+void winograd_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  const WinogradShape ws(s.H, s.W);
+  const int64_t C = s.Ci, Co = s.Co, HW = s.H * s.W, Tp = ws.Tp, size = kTile * C * Co;
+  const int64_t parts = std::min(s.N, kWeightGradParts);
+  float* partial = part_sums(parts * size);  // [parts][16][C][Co]
+  parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> v_buffer, d_buffer;
+    thread_local std::vector<int64_t> rows;
+    float* V = aligned_scratch(v_buffer, ws.buffer(C));
+    float* D = aligned_scratch(d_buffer, ws.buffer(Co));
+    int64_t* off = scratch(rows, C);
+    for (int64_t c = 0; c < C; ++c) off[c] = c * Tp;
+    for (int64_t part = p0; part < p1; ++part) {
+      const int64_t first = part * s.N / parts, end = (part + 1) * s.N / parts;
+      for (int64_t n = first; n < end; ++n) {
+        ws.input_transform(x + n * C * HW, C, V);
+        ws.gradient_transform(dy + n * Co * HW, Co, D);
+        for (int pos = 0; pos < kTile; ++pos)
+          lane_sums(V + pos * ws.plane(C), off, C, D + pos * ws.plane(Co), Co, Tp, partial + part * size + pos * C * Co,
+                    n != first);
+      }
+    }
+  });
+  for (int64_t co = 0; co < Co; ++co)
+    for (int64_t c = 0; c < C; ++c) {
+      float m[kTile], t[3][4];
+      for (int pos = 0; pos < kTile; ++pos) {
+        const int64_t at = (pos * C + c) * Co + co;
+        float v = partial[at];
+        for (int64_t p = 1; p < parts; ++p) v += partial[p * size + at];
+        m[pos] = v;
+      }
+      for (int q = 0; q < 4; ++q) {  // G^T m down the rows
+        t[0][q] = m[q] + 0.5f * (m[4 + q] + m[8 + q]);
+        t[1][q] = 0.5f * (m[4 + q] - m[8 + q]);
+        t[2][q] = 0.5f * (m[4 + q] + m[8 + q]) + m[12 + q];
+      }
+      float* g = dw + (co * C + c) * 9;
+      for (int a = 0; a < 3; ++a) {  // and G along the columns
+        const float v[3] = {t[a][0] + 0.5f * (t[a][1] + t[a][2]), 0.5f * (t[a][1] - t[a][2]),
+                            0.5f * (t[a][1] + t[a][2]) + t[a][3]};
+        for (int b = 0; b < 3; ++b) g[a * 3 + b] = accumulate ? g[a * 3 + b] + v[b] : v[b];
+      }
+    }
+}
 #endif
 
 // dw^T [K, Co] = sum over images of xp-rows [K, Q] dy_grid^T [Q, Co], dy_grid being dy on the
 // grid with zeros off the output, on grids of a fixed number of images (it fixes the sums' order);
 // per part of the images, then the parts in order, then mapped from the phased kernel to w.
 void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+#ifdef __AVX512F__
+  if (winograd(s)) return winograd_weight_grad(x, dy, dw, s, accumulate);
+#endif
   const Phased ph(s);
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);
   const int64_t K = ph.x.planes() * ph.kh * ph.kw, size = s.Co * K, parts = std::min(s.N, kWeightGradParts);
@@ -857,8 +1175,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
 void residual_block_forward(const float* x, const float* w, const float* alpha, float* z, float* y,
                             const Conv2dShape& s) {
 #ifdef __AVX512F__
-  if (same_size(s))
-    return SameConv(w, s.Ci, s.Co, s.H, s.W, s.kh, s.kw, s.pad_top, s.pad_left).run(x, z, s.N, false, {x, alpha, y});
+  if (same_size(s)) return same_size_conv(w, s, false, x, z, false, {x, alpha, y});
 #endif
   const int64_t HW = s.H * s.W;
   conv2d_forward(x, w, z, s, false);
@@ -881,7 +1198,7 @@ void residual_block_backward(const float* x, const float* w, const float* alpha,
   if (dw) conv2d_backward(x, w, dz, nullptr, dw, s, accumulate);
   if (!dx) return;
 #ifdef __AVX512F__
-  if (same_size(s)) return same_size_input_grad(w, s).run(dz, dx, s.N, accumulate, {dz, nullptr, nullptr});
+  if (same_size(s)) return same_size_conv(w, s, true, dz, dx, accumulate, {dz, nullptr, nullptr});
 #endif
   add_scaled(dz, 1.0f, dx, n, accumulate);
   conv2d_backward(x, w, dz, dx, nullptr, s, true);

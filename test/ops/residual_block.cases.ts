@@ -42,6 +42,7 @@ function block(name: string, N: number, C: number, H: number, W: number, k: numb
 export const harness: OpCase[] = [
   block('residual block 3x3 at 28x28, 3 channels (on AVX-512, the conv with the add and PReLU in its epilogue)', 2, 3, 28, 28, 3, 40),
   block('residual block 3x3 at 6x6, 9 channels (two blocks of 8 output channels)', 2, 9, 6, 6, 3, 40),
+  block('residual block 3x3 at 20x22, 5 channels (on AVX-512 Winograd\'s F(2x2, 3x3) with the epilogue)', 2, 5, 20, 22, 3, 40),
   block('residual block 3x3 at 5x7, non-square', 2, 2, 5, 7, 3),
   block('residual block 3x3 at 13x13, 20 images (split over the threads)', 20, 2, 13, 13, 3, 24),
   block('residual block 2x2 at 3x3 (SAME: one zero row and column after; conv, add and prelu kernels)', 3, 4, 3, 3, 2),
