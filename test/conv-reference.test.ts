@@ -254,7 +254,7 @@ test('hand-computed values: SAME 2x2 pads after the end, the transposed conv sca
   t.deepEqual(Array.from(await run([[Float64Array.from([0, 1, 2, 3, 4, 5]), [1, 1, 1, 6]]], [1, 1, 1, 2], ([x], o) => b.resizeBilinearForward(x, o))), [0, 3]);
 });
 
-test.serial('conv (explicit columns, padded grid, phase planes), transposed conv, pooling and resize gradients have the same bits with 1 and 3 threads', async (t) => {
+test.serial('conv (explicit columns, padded grid, phase planes, Winograd), transposed conv, pooling and resize gradients have the same bits with 1 and 3 threads', async (t) => {
   // 37 images: an uneven split into the weight gradient's 16 parts.
   const [N, C, Co] = [37, 6, 5];
   const make = (shape: number[]) => b.createTensor(shape, 'cpu', Float32Array.from(rand(size(shape))));
@@ -265,13 +265,17 @@ test.serial('conv (explicit columns, padded grid, phase planes), transposed conv
   const same = make([N, Co, 13, 13]); // gradOut of a same-size 3x3 conv (the padded grid)
   const phased = make([N, Co, 5, 5]); // gradOut of a 4x4 stride-2 conv (phase planes on the grid)
   const w4 = make([Co, C, 4, 4]);
-  const grads = [[N, C, 13, 13], [Co, C, 3, 3], [N, Co, 6, 6], [Co, C, 3, 3], [N, C, 13, 13], [N, C, 6, 6], [N, C, 13, 13], [Co, C, 3, 3], [N, C, 13, 13], [Co, C, 4, 4]].map((s) =>
+  const wino = make([N, C, 20, 20]); // input of a same-size 3x3 conv of 400 pixels (Winograd on AVX-512)
+  const winoOut = make([N, Co, 20, 20]);
+  const grads = [[N, C, 13, 13], [Co, C, 3, 3], [N, Co, 6, 6], [Co, C, 3, 3], [N, C, 13, 13], [N, C, 6, 6], [N, C, 13, 13], [Co, C, 3, 3], [N, C, 13, 13], [Co, C, 4, 4], [N, C, 20, 20], [Co, C, 3, 3], [N, Co, 20, 20]].map((s) =>
     b.createTensor(s, 'cpu'),
   );
-  const [gx, gw, gxt, gwt, gpool, gresize, gxs, gws, gx4, gw4] = grads;
+  const [gx, gw, gxt, gwt, gpool, gresize, gxs, gws, gx4, gw4, gxw, gww, yw] = grads;
   const runAll = async () => {
     await b.conv2dBackward(big, w, same, gxs, gws, 1, 1, 1, false);
     await b.conv2dBackward(big, w4, phased, gx4, gw4, 2, 0, 0, false);
+    await b.conv2dBackward(wino, w, winoOut, gxw, gww, 1, 1, 1, false);
+    await b.conv2dForward(wino, w, yw, 1, 1, 1);
     await b.conv2dBackward(big, w, small, gx, gw, 2, 0, 0, false);
     await b.convTranspose2dBackward(small, w, big, gxt, gwt, 2, false);
     await b.avgPool2dBackward(pooled, gpool, 3, 2, false);
@@ -286,6 +290,6 @@ test.serial('conv (explicit columns, padded grid, phase planes), transposed conv
     t.deepEqual(await runAll(), one);
   } finally {
     b.setThreads(before);
-    for (const a of [big, small, w, pooled, same, phased, w4, ...grads]) a.dispose();
+    for (const a of [big, small, w, pooled, same, phased, w4, wino, winoOut, ...grads]) a.dispose();
   }
 });
