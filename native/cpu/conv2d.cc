@@ -244,9 +244,9 @@ struct SameTaps {
   }
 };
 
-// What SameConv adds to its sums and stores beside them (the residual blocks, residual_block_*):
-// out = ((accumulate ? out : 0) + residual) + sum, then prelu(out, slope[co]) in activated, as the
-// add and prelu kernels compute them. The residual and activated tensors have the output's shape.
+// What SameConv (and Winograd) add to their sums and store beside them (the residual blocks,
+// residual_block_*): out = ((accumulate ? out : 0) + residual) + sum, then prelu(out, slope[co]) in
+// activated, as the add and prelu kernels compute them. The residual and activated tensors have the output's shape.
 struct Epilogue {
   const float* residual = nullptr;
   const float* slope = nullptr;  // with activated
@@ -365,8 +365,8 @@ class SameConv {
 // lanes of one vector, so W <= 30), then per transformed position a product M [16][Co][T] = U [16]
 // [Co][C] V, and the output transform of M into the image. The weight gradient is the transpose:
 // dU[pos] = sum over tiles of D[pos] V[pos]^T, with D = A dy_tile A^T, then dw = G^T dU G. Other
-// sums than the direct kernels (a stated tolerance, not the same bits as GMN_CPU=avx2); the same
-// bits for any thread count.
+// sums than the direct kernels, so other last bits than GMN_CPU=avx2's (within the conv tests'
+// float64 tolerance); the same bits for any thread count.
 constexpr int kTile = 16;  // transformed positions per patch (4 x 4)
 
 // Lane J of a row of tiles at lane 2J + b of a 32-float window (two vectors), b = 0..3: the
@@ -504,7 +504,7 @@ struct WinogradShape {
   }
 };
 
-// G w G^T of a 3x3 kernel g (row stride gs, column stride 1... see callers): u[p * 4 + q].
+// G g G^T of a 3x3 kernel g (rows of 3): u[p * 4 + q].
 inline void weight_transform(const float* g, float* u) {
   float t[4][3];  // G g
   for (int b = 0; b < 3; ++b) {
@@ -616,8 +616,9 @@ bool winograd(const Conv2dShape& s) {
          std::min(s.Ci, s.Co) >= kWinogradChannels;
 }
 
-// Where SameConv runs: AVX-512 chosen (GMN_CPU=avx2 takes the grid, with the same bits), stride 1,
-// the output the input's size, images of more than one run of 16 pixels.
+// Where SameConv (or, where winograd(s), Winograd) runs: AVX-512 chosen (GMN_CPU=avx2 takes the
+// grid, with SameConv's bits), stride 1, the output the input's size, images of more than one run
+// of 16 pixels.
 bool same_size(const Conv2dShape& s) {
   return cpu_isa().active == CpuIsa::Avx512 && s.stride == 1 && s.Ho == s.H && s.Wo == s.W && s.H * s.W > 16;
 }
