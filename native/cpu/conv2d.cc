@@ -20,6 +20,7 @@
 #include "../base/cpu_isa.h"
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "prelu.h"
 #include "scratch.h"
 #include "sgemm.h"
 #include "transpose.h"
@@ -541,21 +542,27 @@ class Winograd {
   void run(const float* x, float* y, int64_t N, bool accumulate, const Epilogue& e = {}) const {
     const int64_t HW = s_.H * s_.W, size = Co_ * HW;
     parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
-      thread_local std::vector<float> v_buffer, m_buffer;
-      float* V = aligned_scratch(v_buffer, s_.buffer(C_));
-      float* M = aligned_scratch(m_buffer, s_.buffer(Co_));
       for (int64_t n = n0; n < n1; ++n) {
-        s_.input_transform(x + n * C_ * HW, C_, V);
-        for (int pos = 0; pos < kTile; ++pos) product(pos, V + pos * s_.plane(C_), M + pos * s_.plane(Co_));
-        bool sum_into = accumulate;
-        if (e.residual) {
-          store_row(e.residual + n * size, y + n * size, size, accumulate);
-          sum_into = true;
-        }
-        s_.output_transform(M, Co_, y + n * size, sum_into);
+        image(x + n * C_ * HW, y + n * size, accumulate, e.residual ? e.residual + n * size : nullptr);
         if (e.activated) prelu_forward(y + n * size, e.slope, e.activated + n * size, 1, Co_, HW);  // serial here
       }
     });
+  }
+
+  // One image: out (+)= residual + the conv of in ([C][H][W] -> [Co][H][W]), the residual copied
+  // in before the sums (the epilogue's order).
+  void image(const float* in, float* out, bool accumulate, const float* residual) const {
+    thread_local std::vector<float> v_buffer, m_buffer;
+    float* V = aligned_scratch(v_buffer, s_.buffer(C_));
+    float* M = aligned_scratch(m_buffer, s_.buffer(Co_));
+    s_.input_transform(in, C_, V);
+    for (int pos = 0; pos < kTile; ++pos) product(pos, V + pos * s_.plane(C_), M + pos * s_.plane(Co_));
+    bool sum_into = accumulate;
+    if (residual) {
+      store_row(residual, out, Co_ * s_.H * s_.W, accumulate);
+      sum_into = true;
+    }
+    s_.output_transform(M, Co_, out, sum_into);
   }
 
  private:
@@ -754,54 +761,78 @@ void lane_sums(const float* a, const int64_t* off, int64_t K, const float* d, in
     }
 }
 
-// dw (+)= the weight gradient of the 3x3 same conv s: dU [16][C][Co] per part of the images
-// (kWeightGradParts, as conv_weight_grad), each image's products of its patches' transforms V with
-// its gradient tiles' transforms D summed over the tiles by lane_sums; then the parts in order, and
-// dw = G^T dU G.
-void winograd_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
-  const WinogradShape ws(s.H, s.W);
-  const int64_t C = s.Ci, Co = s.Co, HW = s.H * s.W, Tp = ws.Tp, size = kTile * C * Co;
-  const int64_t parts = std::min(s.N, kWeightGradParts);
-  float* partial = part_sums(parts * size);  // [parts][16][C][Co]
-  parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+// The weight gradient of the 3x3 same conv of Winograd's form, dU [16][C][Co], summed per part of
+// the images (kWeightGradParts, as conv_weight_grad) an image at a time: the products of its
+// patches' transforms V with its gradient tiles' transforms D, summed over the tiles by lane_sums;
+// then the parts in order, and dw = G^T dU G.
+class WinogradWeightGrad {
+ public:
+  WinogradWeightGrad(const Conv2dShape& s)
+      : ws_(s.H, s.W), C_(s.Ci), Co_(s.Co), parts_(std::min(s.N, kWeightGradParts)), size_(kTile * C_ * Co_),
+        partial_(part_sums(parts_ * size_)) {}
+  int64_t parts() const { return parts_; }
+  // Part `part`'s sums (+)= image x [C][H][W] with its output gradient dy [Co][H][W].
+  void add(int64_t part, const float* x, const float* dy, bool first) const {
     thread_local std::vector<float> v_buffer, d_buffer;
     thread_local std::vector<int64_t> rows;
-    float* V = aligned_scratch(v_buffer, ws.buffer(C));
-    float* D = aligned_scratch(d_buffer, ws.buffer(Co));
-    int64_t* off = scratch(rows, C);
-    for (int64_t c = 0; c < C; ++c) off[c] = c * Tp;
-    for (int64_t part = p0; part < p1; ++part) {
-      const int64_t first = part * s.N / parts, end = (part + 1) * s.N / parts;
-      for (int64_t n = first; n < end; ++n) {
-        ws.input_transform(x + n * C * HW, C, V);
-        ws.gradient_transform(dy + n * Co * HW, Co, D);
-        for (int pos = 0; pos < kTile; ++pos)
-          lane_sums(V + pos * ws.plane(C), off, C, D + pos * ws.plane(Co), Co, Tp, partial + part * size + pos * C * Co,
-                    n != first);
+    float* V = aligned_scratch(v_buffer, ws_.buffer(C_));
+    float* D = aligned_scratch(d_buffer, ws_.buffer(Co_));
+    int64_t* off = scratch(rows, C_);
+    for (int64_t c = 0; c < C_; ++c) off[c] = c * ws_.Tp;
+    ws_.input_transform(x, C_, V);
+    ws_.gradient_transform(dy, Co_, D);
+    for (int pos = 0; pos < kTile; ++pos)
+      lane_sums(V + pos * ws_.plane(C_), off, C_, D + pos * ws_.plane(Co_), Co_, ws_.Tp,
+                partial_ + part * size_ + pos * C_ * Co_, !first);
+  }
+  // dw (+)= G^T dU G, dU the parts' sums in order.
+  void finish(float* dw, bool accumulate) const {
+    for (int64_t co = 0; co < Co_; ++co)
+      for (int64_t c = 0; c < C_; ++c) {
+        float m[kTile], t[3][4];
+        for (int pos = 0; pos < kTile; ++pos) {
+          const int64_t at = (pos * C_ + c) * Co_ + co;
+          float v = partial_[at];
+          for (int64_t p = 1; p < parts_; ++p) v += partial_[p * size_ + at];
+          m[pos] = v;
+        }
+        for (int q = 0; q < 4; ++q) {  // G^T m down the rows
+          t[0][q] = m[q] + 0.5f * (m[4 + q] + m[8 + q]);
+          t[1][q] = 0.5f * (m[4 + q] - m[8 + q]);
+          t[2][q] = 0.5f * (m[4 + q] + m[8 + q]) + m[12 + q];
+        }
+        float* g = dw + (co * C_ + c) * 9;
+        for (int a = 0; a < 3; ++a) {  // and G along the columns
+          const float v[3] = {t[a][0] + 0.5f * (t[a][1] + t[a][2]), 0.5f * (t[a][1] - t[a][2]),
+                              0.5f * (t[a][1] + t[a][2]) + t[a][3]};
+          for (int b = 0; b < 3; ++b) g[a * 3 + b] = accumulate ? g[a * 3 + b] + v[b] : v[b];
+        }
       }
+  }
+
+ private:
+  WinogradShape ws_;
+  int64_t C_, Co_, parts_, size_;
+  float* partial_;  // [parts][16][C][Co], the calling thread's buffer
+};
+
+// Calls f(part, n, first) for each image n of each part of the images (first: the part's first),
+// the parts in parallel and each part's images in order.
+template <typename F>
+void each_part(int64_t N, int64_t parts, F f) {
+  parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t part = p0; part < p1; ++part) {
+      const int64_t first = part * N / parts, end = (part + 1) * N / parts;
+      for (int64_t n = first; n < end; ++n) f(part, n, n == first);
     }
   });
-  for (int64_t co = 0; co < Co; ++co)
-    for (int64_t c = 0; c < C; ++c) {
-      float m[kTile], t[3][4];
-      for (int pos = 0; pos < kTile; ++pos) {
-        const int64_t at = (pos * C + c) * Co + co;
-        float v = partial[at];
-        for (int64_t p = 1; p < parts; ++p) v += partial[p * size + at];
-        m[pos] = v;
-      }
-      for (int q = 0; q < 4; ++q) {  // G^T m down the rows
-        t[0][q] = m[q] + 0.5f * (m[4 + q] + m[8 + q]);
-        t[1][q] = 0.5f * (m[4 + q] - m[8 + q]);
-        t[2][q] = 0.5f * (m[4 + q] + m[8 + q]) + m[12 + q];
-      }
-      float* g = dw + (co * C + c) * 9;
-      for (int a = 0; a < 3; ++a) {  // and G along the columns
-        const float v[3] = {t[a][0] + 0.5f * (t[a][1] + t[a][2]), 0.5f * (t[a][1] - t[a][2]),
-                            0.5f * (t[a][1] + t[a][2]) + t[a][3]};
-        for (int b = 0; b < 3; ++b) g[a * 3 + b] = accumulate ? g[a * 3 + b] + v[b] : v[b];
-      }
-    }
+}
+
+void winograd_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  const WinogradWeightGrad grad(s);
+  const int64_t in = s.Ci * s.H * s.W, out = s.Co * s.H * s.W;
+  each_part(s.N, grad.parts(), [&](int64_t part, int64_t n, bool first) { grad.add(part, x + n * in, dy + n * out, first); });
+  grad.finish(dw, accumulate);
 }
 #endif
 
@@ -1233,6 +1264,34 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   if (dw) conv_weight_grad(x, dy, dw, s, accumulate);
 }
 
+#ifdef __AVX512F__
+namespace {
+
+// residual_block_backward where Winograd runs, in one pass over the images by the weight
+// gradient's parts: an image's PReLU gradient dz (in cache, not a tensor), its weight gradient
+// sums, and dx (+)= dz + the conv's input gradient of dz. The same bits as the passes one after the
+// other (prelu_backward, the weight gradient, the input gradient with dz as residual).
+void winograd_block_backward(const float* x, const float* w, const float* alpha, const float* z, const float* dy,
+                             float* dx, float* dw, float* dalpha, const Conv2dShape& s, bool accumulate) {
+  const int64_t HW = s.H * s.W, image = s.Ci * HW;
+  const WinogradWeightGrad grad(s);
+  const Winograd input_grad(w, s.Ci, s.Co, s.H, s.W, true);
+  thread_local std::vector<double> slope_buffer;  // [N][C]: each image's slope gradient sums
+  double* slope = dalpha ? scratch(slope_buffer, s.N * s.Ci) : nullptr;
+  each_part(s.N, grad.parts(), [&](int64_t part, int64_t n, bool first) {
+    thread_local std::vector<float> dz_buffer;
+    float* dz = aligned_scratch(dz_buffer, image);
+    prelu_backward_image(z + n * image, alpha, dy + n * image, dz, slope ? slope + n * s.Ci : nullptr, s.Ci, HW, false);
+    if (dw) grad.add(part, x + n * image, dz, first);
+    if (dx) input_grad.image(dz, dx + n * image, accumulate, dz);
+  });
+  if (dalpha) prelu_slope_total(slope, dalpha, s.N, s.Ci, HW, accumulate);
+  if (dw) grad.finish(dw, accumulate);
+}
+
+}  // namespace
+#endif
+
 // The residual block: SameConv's epilogue adds the input and applies the PReLU where it runs;
 // elsewhere the conv, then the add and prelu kernels, which compute the same bits.
 void residual_block_forward(const float* x, const float* w, const float* alpha, float* z, float* y,
@@ -1251,6 +1310,9 @@ void residual_block_forward(const float* x, const float* w, const float* alpha, 
 // added onto it.
 void residual_block_backward(const float* x, const float* w, const float* alpha, const float* z, const float* dy,
                              float* dx, float* dw, float* dalpha, const Conv2dShape& s, bool accumulate) {
+#ifdef __AVX512F__
+  if (same_size(s) && winograd(s)) return winograd_block_backward(x, w, alpha, z, dy, dx, dw, dalpha, s, accumulate);
+#endif
   const int64_t HW = s.H * s.W, n = s.N * s.Co * HW;
   thread_local std::vector<float> dz_buffer, slope_buffer;
   float* dz = scratch(dz_buffer, n);

@@ -4,6 +4,7 @@
 
 #include "../base/threadpool.h"
 #include "../kernels/kernels.h"
+#include "prelu.h"
 #include "scratch.h"
 #include "vec8.h"
 
@@ -45,6 +46,9 @@ double prelu_row(const float* __restrict x, const float* __restrict dy, float* _
   return s;
 }
 
+// The images (outer indices) of one block of prelu_backward's slope sums: about 4096 values.
+int64_t slope_block(int64_t C, int64_t inner) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(1, C * inner)); }
+
 }  // namespace
 
 void prelu_forward(const float* x, const float* alpha, float* y, int64_t outer, int64_t C, int64_t inner) {
@@ -71,7 +75,7 @@ void prelu_backward(const float* x, const float* alpha, const float* dy, float* 
                     int64_t C, int64_t inner, bool accumulate) {
   // Fixed blocks of `outer` (about 4096 values each) make one parallel pass that writes dx and a
   // partial slope gradient per block; the partials are then summed in block order: deterministic.
-  const int64_t block = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, C * inner));
+  const int64_t block = slope_block(C, inner);
   const int64_t blocks = (outer + block - 1) / block;
   thread_local std::vector<double> partial_buf;
   double* partial = dalpha ? scratch(partial_buf, blocks * C) : nullptr;
@@ -113,6 +117,28 @@ void prelu_backward(const float* x, const float* alpha, const float* dy, float* 
   for (int64_t c = 0; c < C; ++c) {
     double s = 0.0;
     for (int64_t b = 0; b < blocks; ++b) s += partial[b * C + c];
+    dalpha[c] = accumulate ? dalpha[c] + static_cast<float>(s) : static_cast<float>(s);
+  }
+}
+
+void prelu_backward_image(const float* x, const float* alpha, const float* dy, float* dx, double* slope, int64_t C,
+                          int64_t inner, bool accumulate) {
+  for (int64_t c = 0; c < C; ++c) {
+    const double s = prelu_row(x + c * inner, dy + c * inner, dx ? dx + c * inner : nullptr, alpha[c], inner,
+                               accumulate, slope != nullptr);
+    if (slope) slope[c] = s;
+  }
+}
+
+void prelu_slope_total(const double* slope, float* dalpha, int64_t outer, int64_t C, int64_t inner, bool accumulate) {
+  const int64_t block = slope_block(C, inner);
+  for (int64_t c = 0; c < C; ++c) {
+    double s = 0.0;
+    for (int64_t b0 = 0; b0 < outer; b0 += block) {
+      double partial = 0.0;
+      for (int64_t o = b0; o < std::min(outer, b0 + block); ++o) partial += slope[o * C + c];
+      s += partial;
+    }
     dalpha[c] = accumulate ? dalpha[c] + static_cast<float>(s) : static_cast<float>(s);
   }
 }
