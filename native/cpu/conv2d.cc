@@ -247,7 +247,8 @@ struct SameTaps {
 
 // What SameConv (and Winograd) add to their sums and store beside them (the residual blocks,
 // residual_block_*): out = ((accumulate ? out : 0) + residual) + sum, then prelu(out, slope[co]) in
-// activated, as the add and prelu kernels compute them. The residual and activated tensors have the output's shape.
+// activated, as the add and prelu kernels compute them. The residual and activated tensors have
+// the output's shape.
 struct Epilogue {
   const float* residual = nullptr;
   const float* slope = nullptr;  // with activated
@@ -767,7 +768,7 @@ void lane_sums(const float* a, const int64_t* off, int64_t K, const float* d, in
 // then the parts in order, and dw = G^T dU G.
 class WinogradWeightGrad {
  public:
-  WinogradWeightGrad(const Conv2dShape& s)
+  explicit WinogradWeightGrad(const Conv2dShape& s)
       : ws_(s.H, s.W), C_(s.Ci), Co_(s.Co), parts_(std::min(s.N, kWeightGradParts)), size_(kTile * C_ * Co_),
         partial_(part_sums(parts_ * size_)) {}
   int64_t parts() const { return parts_; }
