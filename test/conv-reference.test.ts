@@ -93,7 +93,7 @@ for (const [title, g] of [
 // images of 400 pixels or more with 4 channels or more take Winograd's F(2x2, 3x3) (AVX-512) in
 // all three passes. Forward, the input gradient added onto what was there, and the weight
 // gradient, against float64 loops. The weight gradient sums N * H * W products per element (up to
-// 1800 here), so its tolerance is 4x the others'.
+// 7200 here, 18 images of 20 x 20), so its tolerance is 4x the others'.
 for (const [title, g] of [
   ['5x3 kernel, pads 2 and 1, 9x13, K = 450 (two slices), 11 output channels (a block and a partial one)', { N: 3, Ci: 30, Co: 11, H: 9, W: 13, kh: 5, kw: 3, pt: 2, pl: 1 }],
   ['2x2, pads 0 (one zero row and column after), 7x10', { N: 2, Ci: 6, Co: 8, H: 7, W: 10, kh: 2, kw: 2, pt: 0, pl: 0 }],
