@@ -1282,7 +1282,7 @@ void winograd_block_backward(const float* x, const float* w, const float* alpha,
   each_part(s.N, grad.parts(), [&](int64_t part, int64_t n, bool first) {
     thread_local std::vector<float> dz_buffer;
     float* dz = aligned_scratch(dz_buffer, image);
-    prelu_backward_image(z + n * image, alpha, dy + n * image, dz, slope ? slope + n * s.Ci : nullptr, s.Ci, HW, false);
+    prelu_backward_image(z + n * image, alpha, dy + n * image, dz, slope ? slope + n * s.Ci : nullptr, s.Ci, HW);
     if (dw) grad.add(part, x + n * image, dz, first);
     if (dx) input_grad.image(dz, dx + n * image, accumulate, dz);
   });
@@ -1293,8 +1293,9 @@ void winograd_block_backward(const float* x, const float* w, const float* alpha,
 }  // namespace
 #endif
 
-// The residual block: SameConv's epilogue adds the input and applies the PReLU where it runs;
-// elsewhere the conv, then the add and prelu kernels, which compute the same bits.
+// The residual block: the same-size kernel's epilogue (SameConv's or Winograd's) adds the input and
+// applies the PReLU where it runs; elsewhere the conv, then the add and prelu kernels, which
+// compute the same bits.
 void residual_block_forward(const float* x, const float* w, const float* alpha, float* z, float* y,
                             const Conv2dShape& s) {
 #ifdef __AVX512F__
@@ -1312,7 +1313,7 @@ void residual_block_forward(const float* x, const float* w, const float* alpha, 
 void residual_block_backward(const float* x, const float* w, const float* alpha, const float* z, const float* dy,
                              float* dx, float* dw, float* dalpha, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
-  if (same_size(s) && winograd(s)) return winograd_block_backward(x, w, alpha, z, dy, dx, dw, dalpha, s, accumulate);
+  if (winograd(s)) return winograd_block_backward(x, w, alpha, z, dy, dx, dw, dalpha, s, accumulate);
 #endif
   const int64_t HW = s.H * s.W, n = s.N * s.Co * HW;
   thread_local std::vector<float> dz_buffer, slope_buffer;

@@ -122,10 +122,9 @@ void prelu_backward(const float* x, const float* alpha, const float* dy, float* 
 }
 
 void prelu_backward_image(const float* x, const float* alpha, const float* dy, float* dx, double* slope, int64_t C,
-                          int64_t inner, bool accumulate) {
+                          int64_t inner) {
   for (int64_t c = 0; c < C; ++c) {
-    const double s = prelu_row(x + c * inner, dy + c * inner, dx ? dx + c * inner : nullptr, alpha[c], inner,
-                               accumulate, slope != nullptr);
+    const double s = prelu_row(x + c * inner, dy + c * inner, dx + c * inner, alpha[c], inner, false, slope != nullptr);
     if (slope) slope[c] = s;
   }
 }

@@ -5,10 +5,10 @@
 
 namespace gmn::cpu {
 
-// dx (+)= dy * prelu'(x) for one outer index ([C][inner] values), and with slope its per-channel
+// dx = dy * prelu'(x) for one outer index ([C][inner] values), and with slope its per-channel
 // slope gradient sums [C] (summed as prelu_backward sums them).
 void prelu_backward_image(const float* x, const float* alpha, const float* dy, float* dx, double* slope, int64_t C,
-                          int64_t inner, bool accumulate);
+                          int64_t inner);
 
 // dalpha (+)= the slope gradient from the per-image sums slope [outer][C] of prelu_backward_image,
 // combined in prelu_backward's order.
