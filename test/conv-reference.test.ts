@@ -65,6 +65,7 @@ function conv2dRef(x: Float64Array, w: Float64Array, g: Conv): Float64Array {
 
 for (const [title, g] of [
   ['VALID 4x4 stride 2, 28 -> 13', { N: 2, Ci: 1, H: 28, W: 28, Co: 4, k: 4, stride: 2, pad: 0, Ho: 13 }],
+  ['VALID 4x4 stride 2, 28 -> 13, 16 channels (the decoder\'s transposed conv\'s input gradient)', { N: 3, Ci: 16, H: 28, W: 28, Co: 16, k: 4, stride: 2, pad: 0, Ho: 13 }],
   ['VALID 3x3 stride 2, 13 -> 6', { N: 2, Ci: 5, H: 13, W: 13, Co: 6, k: 3, stride: 2, pad: 0, Ho: 6 }],
   ['SAME 3x3 (pad 1), 13 -> 13', { N: 3, Ci: 8, H: 13, W: 13, Co: 6, k: 3, stride: 1, pad: 1, Ho: 13 }],
   ['4x4 stride 2 (pad 1), 13 -> 6', { N: 2, Ci: 3, H: 13, W: 13, Co: 4, k: 4, stride: 2, pad: 1, Ho: 6 }],
@@ -87,12 +88,13 @@ for (const [title, g] of [
   });
 }
 
-// Stride-1 convs whose output is the input's size, on non-square images: the flat-run kernel
+// Stride-1 convs whose output is the input's size (and two stride-2 convs, last), on non-square
+// images: the flat-run kernel
 // (AVX-512) masks each tap at the image's edges, runs 3, 2 or 1 vectors of 16 pixels together,
 // blocks 8 output channels, and starts a new partial sum every 256 products; 3x3 kernels on
 // images of 400 pixels or more with 4 channels or more take Winograd's F(2x2, 3x3) (AVX-512) in
 // all three passes. Forward, the input gradient added onto what was there, and the weight
-// gradient, against float64 loops. The weight gradient sums N * H * W products per element (up to
+// gradient, against float64 loops. The weight gradient sums N * Ho * Wo products per element (up to
 // 7200 here, 18 images of 20 x 20), so its tolerance is 4x the others'.
 for (const [title, g] of [
   ['5x3 kernel, pads 2 and 1, 9x13, K = 450 (two slices), 11 output channels (a block and a partial one)', { N: 3, Ci: 30, Co: 11, H: 9, W: 13, kh: 5, kw: 3, pt: 2, pl: 1 }],
@@ -102,34 +104,38 @@ for (const [title, g] of [
   ['3x3, pads 1, 28x28, 16 channels (Winograd: the model\'s decoder block)', { N: 2, Ci: 16, Co: 16, H: 28, W: 28, kh: 3, kw: 3, pt: 1, pl: 1 }],
   ['3x3, pads 1, 21x30, 5 -> 11 channels (Winograd: a last tile row half outside, 15 tiles a row, a partial block of channels)', { N: 2, Ci: 5, Co: 11, H: 21, W: 30, kh: 3, kw: 3, pt: 1, pl: 1 }],
   ['3x3, pads 1, 20x20, 18 images, 4 -> 6 channels (Winograd\'s smallest; the weight gradient over 16 parts of the images)', { N: 18, Ci: 4, Co: 6, H: 20, W: 20, kh: 3, kw: 3, pt: 1, pl: 1 }],
-] as [string, { N: number; Ci: number; Co: number; H: number; W: number; kh: number; kw: number; pt: number; pl: number }][]) {
-  test(`conv2d same size, ${title}: forward and both gradients equal the float64 loops`, async (t) => {
-    const { N, Ci, Co, H, W, kh, kw, pt, pl } = g;
-    const x = rand(N * Ci * H * W), w = rand(Co * Ci * kh * kw), dy = rand(N * Co * H * W), before = rand(N * Ci * H * W);
-    const want = new Float64Array(N * Co * H * W), wantDx = Float64Array.from(before), wantDw = new Float64Array(Co * Ci * kh * kw);
+  // Stride 2, kernels of even sides, phase planes of 8 to 16 columns: on AVX-512 a plane row is one
+  // vector (forward and input gradient), and the weight gradient holds the output channels in lanes.
+  ['4x4 stride 2, 28 -> 13, 18 images, 16 channels (the decoder\'s 13 -> 28 transposed conv seen as the conv it is the input gradient of)', { N: 18, Ci: 16, Co: 16, H: 28, W: 28, kh: 4, kw: 4, pt: 0, pl: 0, s: 2, Ho: 13, Wo: 13 }],
+  ['4x4 stride 2, pads 1 and 2, 17x30 -> 8x15, 3 -> 9 channels (planes of 16 columns; fewer channels than lanes)', { N: 3, Ci: 3, Co: 9, H: 17, W: 30, kh: 4, kw: 4, pt: 1, pl: 2, s: 2, Ho: 8, Wo: 15 }],
+] as [string, { N: number; Ci: number; Co: number; H: number; W: number; kh: number; kw: number; pt: number; pl: number; s?: number; Ho?: number; Wo?: number }][]) {
+  test(`conv2d ${g.s ? '' : 'same size, '}${title}: forward and both gradients equal the float64 loops`, async (t) => {
+    const { N, Ci, Co, H, W, kh, kw, pt, pl, s = 1, Ho = H, Wo = W } = g;
+    const x = rand(N * Ci * H * W), w = rand(Co * Ci * kh * kw), dy = rand(N * Co * Ho * Wo), before = rand(N * Ci * H * W);
+    const want = new Float64Array(N * Co * Ho * Wo), wantDx = Float64Array.from(before), wantDw = new Float64Array(Co * Ci * kh * kw);
     for (let n = 0; n < N; n++)
       for (let co = 0; co < Co; co++)
         for (let ci = 0; ci < Ci; ci++)
           for (let a = 0; a < kh; a++)
             for (let c = 0; c < kw; c++)
-              for (let i = 0; i < H; i++)
-                for (let j = 0; j < W; j++) {
-                  const y = i - pt + a, xx = j - pl + c;
+              for (let i = 0; i < Ho; i++)
+                for (let j = 0; j < Wo; j++) {
+                  const y = i * s - pt + a, xx = j * s - pl + c;
                   if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
-                  const k = ((co * Ci + ci) * kh + a) * kw + c, at = ((n * Ci + ci) * H + y) * W + xx, o = ((n * Co + co) * H + i) * W + j;
+                  const k = ((co * Ci + ci) * kh + a) * kw + c, at = ((n * Ci + ci) * H + y) * W + xx, o = ((n * Co + co) * Ho + i) * Wo + j;
                   want[o] += w[k] * x[at];
                   wantDx[at] += w[k] * dy[o];
                   wantDw[k] += x[at] * dy[o];
                 }
-    const shapes = { x: [N, Ci, H, W], w: [Co, Ci, kh, kw], y: [N, Co, H, W] };
-    const got = await run([[x, shapes.x], [w, shapes.w]], shapes.y, ([tx, tw], out) => b.conv2dForward(tx, tw, out, 1, pt, pl));
+    const shapes = { x: [N, Ci, H, W], w: [Co, Ci, kh, kw], y: [N, Co, Ho, Wo] };
+    const got = await run([[x, shapes.x], [w, shapes.w]], shapes.y, ([tx, tw], out) => b.conv2dForward(tx, tw, out, s, pt, pl));
     t.deepEqual(compare('out', got, Float32Array.from(want), tol), []);
     const gotDx = await run([[x, shapes.x], [w, shapes.w], [dy, shapes.y]], shapes.x, async ([tx, tw, tdy], dx) => {
       await dx.write(Float32Array.from(before));
-      await b.conv2dBackward(tx, tw, tdy, dx, null, 1, pt, pl, true);
+      await b.conv2dBackward(tx, tw, tdy, dx, null, s, pt, pl, true);
     });
     t.deepEqual(compare('dx', gotDx, Float32Array.from(wantDx), tol), []);
-    const gotDw = await run([[x, shapes.x], [w, shapes.w], [dy, shapes.y]], shapes.w, ([tx, tw, tdy], dw) => b.conv2dBackward(tx, tw, tdy, null, dw, 1, pt, pl, false));
+    const gotDw = await run([[x, shapes.x], [w, shapes.w], [dy, shapes.y]], shapes.w, ([tx, tw, tdy], dw) => b.conv2dBackward(tx, tw, tdy, null, dw, s, pt, pl, false));
     t.deepEqual(compare('dw', gotDw, Float32Array.from(wantDw), { abs: 4 * tol.abs, rel: 4 * tol.rel }), []);
   });
 }
@@ -153,12 +159,13 @@ for (const [N, Ci, H, Co, k, s] of [
   [2, 4, 3, 3, 2, 2],
   [2, 3, 6, 4, 3, 2],
   [2, 5, 13, 1, 4, 2],
+  [3, 16, 13, 16, 4, 2],
   [3, 6, 4, 2, 1, 1],
   [2, 2, 4, 3, 3, 1],
   [2, 3, 5, 2, 3, 3],
 ]) {
   const Ho = (H - 1) * s + k;
-  test(`convTranspose2dForward ${k}x${k} stride ${s}, ${H} -> ${Ho} equals the float64 scatter`, async (t) => {
+  test(`convTranspose2dForward ${k}x${k} stride ${s}, ${H} -> ${Ho}, ${Ci} -> ${Co} channels equals the float64 scatter`, async (t) => {
     const x = rand(N * Ci * H * H);
     const w = rand(Ci * Co * k * k);
     const got = await run(
@@ -254,7 +261,7 @@ test('hand-computed values: SAME 2x2 pads after the end, the transposed conv sca
   t.deepEqual(Array.from(await run([[Float64Array.from([0, 1, 2, 3, 4, 5]), [1, 1, 1, 6]]], [1, 1, 1, 2], ([x], o) => b.resizeBilinearForward(x, o))), [0, 3]);
 });
 
-test.serial('conv (explicit columns, padded grid, phase planes, Winograd), transposed conv, pooling and resize gradients have the same bits with 1 and 3 threads', async (t) => {
+test.serial('conv (explicit columns, padded grid, phase planes, Winograd, plane rows), transposed conv, pooling and resize gradients have the same bits with 1 and 3 threads', async (t) => {
   // 37 images: an uneven split into the weight gradient's 16 parts.
   const [N, C, Co] = [37, 6, 5];
   const make = (shape: number[]) => b.createTensor(shape, 'cpu', Float32Array.from(rand(size(shape))));
@@ -267,15 +274,18 @@ test.serial('conv (explicit columns, padded grid, phase planes, Winograd), trans
   const w4 = make([Co, C, 4, 4]);
   const wino = make([N, C, 20, 20]); // input of a same-size 3x3 conv of 400 pixels (Winograd on AVX-512)
   const winoOut = make([N, Co, 20, 20]);
-  const grads = [[N, C, 13, 13], [Co, C, 3, 3], [N, Co, 6, 6], [Co, C, 3, 3], [N, C, 13, 13], [N, C, 6, 6], [N, C, 13, 13], [Co, C, 3, 3], [N, C, 13, 13], [Co, C, 4, 4], [N, C, 20, 20], [Co, C, 3, 3], [N, Co, 20, 20]].map((s) =>
+  const rowsOut = make([N, Co, 9, 9]); // gradOut of a 4x4 stride-2 conv of wino (on AVX-512 a plane row a vector)
+  const grads = [[N, C, 13, 13], [Co, C, 3, 3], [N, Co, 6, 6], [Co, C, 3, 3], [N, C, 13, 13], [N, C, 6, 6], [N, C, 13, 13], [Co, C, 3, 3], [N, C, 13, 13], [Co, C, 4, 4], [N, C, 20, 20], [Co, C, 3, 3], [N, Co, 20, 20], [N, C, 20, 20], [Co, C, 4, 4], [N, Co, 9, 9]].map((s) =>
     b.createTensor(s, 'cpu'),
   );
-  const [gx, gw, gxt, gwt, gpool, gresize, gxs, gws, gx4, gw4, gxw, gww, yw] = grads;
+  const [gx, gw, gxt, gwt, gpool, gresize, gxs, gws, gx4, gw4, gxw, gww, yw, gxr, gwr, yr] = grads;
   const runAll = async () => {
     await b.conv2dBackward(big, w, same, gxs, gws, 1, 1, 1, false);
     await b.conv2dBackward(big, w4, phased, gx4, gw4, 2, 0, 0, false);
     await b.conv2dBackward(wino, w, winoOut, gxw, gww, 1, 1, 1, false);
     await b.conv2dForward(wino, w, yw, 1, 1, 1);
+    await b.conv2dBackward(wino, w4, rowsOut, gxr, gwr, 2, 0, 0, false);
+    await b.conv2dForward(wino, w4, yr, 2, 0, 0);
     await b.conv2dBackward(big, w, small, gx, gw, 2, 0, 0, false);
     await b.convTranspose2dBackward(small, w, big, gxt, gwt, 2, false);
     await b.avgPool2dBackward(pooled, gpool, 3, 2, false);
@@ -290,6 +300,6 @@ test.serial('conv (explicit columns, padded grid, phase planes, Winograd), trans
     t.deepEqual(await runAll(), one);
   } finally {
     b.setThreads(before);
-    for (const a of [big, small, w, pooled, same, phased, w4, wino, winoOut, ...grads]) a.dispose();
+    for (const a of [big, small, w, pooled, same, phased, w4, wino, winoOut, rowsOut, ...grads]) a.dispose();
   }
 });

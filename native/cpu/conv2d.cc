@@ -43,13 +43,66 @@ inline void store_row(const float* __restrict src, float* __restrict dst, int64_
   for (; j + 8 <= n; j += 8) store8(dst + j, load8(dst + j) + load8(src + j));
   for (; j < n; ++j) dst[j] += src[j];
 }
-// dst[j] = src[2j]: one column phase of a row at stride 2.
+#ifdef __AVX512F__
+// The lanes of a run of 16 that hold the first n (none for n <= 0, all for n >= 16).
+inline __mmask16 first_lanes(int64_t n) {
+  return static_cast<__mmask16>(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1);
+}
+// Lane l of permutex2var(a, index, b): lane 2l of (a, b) (a's lanes then b's).
+inline __m512i even_lanes() { return _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0); }
+// Lanes 2j and 2j + 1 of permutex2var(a, index, b): a's and b's lane j, for the first 8 lanes (the
+// next 8: index + 8).
+inline __m512i pair_lanes() { return _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0); }
+
+// acc[r][u] = sum over k < K in order of w[k * 8 + r] * load(k, u): 8 output rows by R vectors in
+// registers (indexed by constants only, or GCC keeps them in memory), each input vector loaded
+// once for the 8 rows' multiply-adds.
+template <int R, typename Load>
+inline void block_sums(int64_t K, const float* __restrict w, Load load, __m512 (&acc)[8][R]) {
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; ++r)
+#pragma GCC unroll 3
+    for (int u = 0; u < R; ++u) acc[r][u] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    __m512 in[R];
+#pragma GCC unroll 3
+    for (int u = 0; u < R; ++u) in[u] = load(k, u);
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; ++r) {
+      const __m512 wr = _mm512_set1_ps(w[k * 8 + r]);
+#pragma GCC unroll 3
+      for (int u = 0; u < R; ++u) acc[r][u] = _mm512_fmadd_ps(wr, in[u], acc[r][u]);
+    }
+  }
+}
+#endif
+
+// dst[j] = src[2j]: one column phase of a row at stride 2 (reading no further than src[2n - 2]).
 inline void every_other(const float* __restrict src, float* __restrict dst, int64_t n) {
+#ifdef __AVX512F__
+  for (; n > 0; n -= 16, src += 32, dst += 16) {
+    const int64_t read = 2 * std::min<int64_t>(n, 16) - 1;
+    const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(read), src);
+    const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(read - 16), src + 16);
+    _mm512_mask_storeu_ps(dst, first_lanes(n), _mm512_permutex2var_ps(lo, even_lanes(), hi));
+  }
+#else
   for (int64_t j = 0; j < n; ++j) dst[j] = src[2 * j];
+#endif
 }
 // z[2j] = a[j], z[2j + 1] = b[j]: the two column phases of a row at stride 2, as one row.
 inline void interleave(const float* __restrict a, const float* __restrict b, float* __restrict z, int64_t n) {
+#ifdef __AVX512F__
+  for (; n > 0; n -= 16, a += 16, b += 16, z += 32) {
+    const __mmask16 m = first_lanes(n);
+    const __m512 x = _mm512_maskz_loadu_ps(m, a), y = _mm512_maskz_loadu_ps(m, b);
+    _mm512_mask_storeu_ps(z, first_lanes(2 * n), _mm512_permutex2var_ps(x, pair_lanes(), y));
+    _mm512_mask_storeu_ps(z + 16, first_lanes(2 * n - 16),
+                          _mm512_permutex2var_ps(x, _mm512_add_epi32(pair_lanes(), _mm512_set1_epi32(8)), y));
+  }
+#else
   for (int64_t j = 0; j < n; ++j) z[2 * j] = a[j], z[2 * j + 1] = b[j];
+#endif
 }
 
 // An NCHW tensor [N, C, H, W] seen as C * stride^2 planes of Hp x Wp: plane (pa * stride + pb) * C
@@ -75,10 +128,10 @@ struct Phases {
     return y < 0 || y >= H ? -1 : y;
   }
 
-  // Writes plane p of image `img` ([C, H, W]) into out [Hp, Wp].
-  void gather(const float* img, int64_t p, float* out) const {
+  // Writes plane p of image `img` ([C, H, W]) into out [Hp, Wp], its rows ld apart (ld >= Wp).
+  void gather(const float* img, int64_t p, float* out, int64_t ld) const {
     const Map m = map(p);
-    for (int64_t i = 0; i < Hp; ++i, out += Wp) {
+    for (int64_t i = 0; i < Hp; ++i, out += ld) {
       const int64_t y = row_of(m, i);
       if (y < 0 || m.lo > 0 || m.hi < Wp) zero_row(out, Wp);  // padding, then the row's columns over it
       if (y < 0) continue;
@@ -158,7 +211,7 @@ struct Grid {
   void fill(const float* t, const Phases& in, int64_t n0, float* xp) const {
     const int64_t image = in.C * in.H * in.W;
     for (int64_t c = 0; c < C; ++c)
-      for (int64_t g = 0; g < G; ++g) in.gather(t + (n0 + g) * image, c, xp + c * Q + g * plane);
+      for (int64_t g = 0; g < G; ++g) in.gather(t + (n0 + g) * image, c, xp + c * Q + g * plane, Wp);
     std::fill(xp + C * Q, xp + size(), 0.0f);
   }
 };
@@ -211,8 +264,6 @@ void grid_conv(const float* x, const Phases& in, const float* w, int64_t Co, int
 }
 
 #ifdef __AVX512F__
-// The lanes of a run of 16 that hold the first n (of n < 16, or all).
-inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xffff : (1u << n) - 1); }
 
 // ---- Stride-1 convs whose output has the input's size (padding around it), on AVX-512: each
 // image's planes are read as flat runs of 16 pixels, output pixel p's tap (a, b) being input pixel
@@ -397,7 +448,7 @@ struct WinogradShape {
   // 2J - 1 to 2J + 2, zero outside the image), the rows' tails zero.
   void input_transform(const float* image, int64_t C, float* V) const {
     const int64_t H = this->H, W = this->W, TH = this->TH, TW = this->TW, Tp = this->Tp, pos_stride = plane(C);
-    const __mmask16 lo_mask = static_cast<__mmask16>(first_lanes(W + 1) & ~1u), hi_mask = first_lanes(std::max<int64_t>(0, W - 15));
+    const __mmask16 lo_mask = static_cast<__mmask16>(first_lanes(W + 1) & ~1u), hi_mask = first_lanes(W - 15);
     const __mmask16 tiles = first_lanes(TW);
     const __m512i index[4] = {window_index(0), window_index(1), window_index(2), window_index(3)};
     for (int64_t c = 0; c < C; ++c) {
@@ -438,7 +489,7 @@ struct WinogradShape {
   // (zero past the image), the rows' tails zero.
   void gradient_transform(const float* dy, int64_t Co, float* D) const {
     const int64_t H = this->H, W = this->W, TH = this->TH, TW = this->TW, Tp = this->Tp, pos_stride = plane(Co);
-    const __mmask16 lo_mask = first_lanes(W), hi_mask = first_lanes(std::max<int64_t>(0, W - 16)), tiles = first_lanes(TW);
+    const __mmask16 lo_mask = first_lanes(W), hi_mask = first_lanes(W - 16), tiles = first_lanes(TW);
     const __m512i even = window_index(0), odd = window_index(1);
     const __m512 zero = _mm512_setzero_ps();
     for (int64_t co = 0; co < Co; ++co) {
@@ -474,7 +525,7 @@ struct WinogradShape {
     // Output columns 2J and 2J + 1 from lane J of two vectors: columns 0-15, then 16-31.
     const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
-    const __mmask16 lo_mask = first_lanes(W), hi_mask = first_lanes(std::max<int64_t>(0, W - 16)), tiles = first_lanes(TW);
+    const __mmask16 lo_mask = first_lanes(W), hi_mask = first_lanes(W - 16), tiles = first_lanes(TW);
     for (int64_t co = 0; co < Co; ++co)
       for (int64_t I = 0; I < TH; ++I) {
         const float* m = M + co * Tp + I * TW;
@@ -586,23 +637,9 @@ class Winograd {
 
   template <int PV>
   void tile(const float* V, const float* u, float* out, int rows) const {
-    const int64_t C = C_, Tp = s_.Tp;
+    const int64_t Tp = s_.Tp;
     __m512 acc[8][PV];
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; ++r)
-#pragma GCC unroll 3
-      for (int j = 0; j < PV; ++j) acc[r][j] = _mm512_setzero_ps();
-    for (int64_t c = 0; c < C; ++c) {
-      __m512 in[PV];
-#pragma GCC unroll 3
-      for (int j = 0; j < PV; ++j) in[j] = _mm512_load_ps(V + c * Tp + 16 * j);
-#pragma GCC unroll 8
-      for (int r = 0; r < 8; ++r) {
-        const __m512 ur = _mm512_set1_ps(u[c * 8 + r]);
-#pragma GCC unroll 3
-        for (int j = 0; j < PV; ++j) acc[r][j] = _mm512_fmadd_ps(ur, in[j], acc[r][j]);
-      }
-    }
+    block_sums<PV>(C_, u, [&](int64_t c, int j) { return _mm512_load_ps(V + c * Tp + 16 * j); }, acc);
 #pragma GCC unroll 8
     for (int r = 0; r < 8; ++r)
       if (r < rows)
@@ -688,11 +725,170 @@ void same_size_conv(const float* w, const Conv2dShape& s, bool input_grad, const
            s.kw - 1 - s.pad_left)
       .run(in, out, s.N, accumulate, e);
 }
+
+// ---- Stride-2 convs of even kernels whose phase planes are 8 to 16 columns wide, on AVX-512: a
+// plane row is one vector. Per image, the planes are copied into rows of kRow floats (zero-padded)
+// and 8 output planes by up to 3 rows are summed in registers over the taps k = (plane, a, b),
+// each a load of the plane's row at column b: no grid columns past the output and no result
+// matrix to scatter. The forward sums x's phase planes into y's rows; the input gradient (the
+// transposed conv's forward) sums dy, padded by the phased kernel less one, into dx's phase
+// planes, a block holding both column phases of 4 channels' rows, which interleave in registers
+// into dx's rows. One running sum per output (not the GEMM's slices), so other last bits than
+// GMN_CPU=avx2; each image apart, so the same bits for any thread count.
+constexpr int64_t kRow = 16;
+
+// The taps' offsets in the planes' buffer: tap k = (p, a, b) of P planes of `rows` rows at p *
+// rows * kRow + a * kRow + b.
+struct RowTaps {
+  std::vector<int64_t> off;
+  RowTaps(int64_t P, int64_t rows, int64_t kh, int64_t kw) {
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t b = 0; b < kw; ++b) off.push_back((p * rows + a) * kRow + b);
+  }
+};
+
+// The phase planes x of one image, rows of kRow floats: plane p's row i at (p * x.Hp + i) * kRow.
+void phase_rows(const Phases& x, const float* image, float* planes) {
+  for (int64_t p = 0; p < x.planes(); ++p) x.gather(image, p, planes + p * x.Hp * kRow, kRow);
+}
+
+// The sums of output rows [i0, i0 + R) of a block of 8 planes (in at row i0): acc[r][u] = sum over
+// the taps k in order of wb[k * 8 + r] * in[off[k] + u * kRow]; then store(acc).
+template <int R, typename Store>
+void row_tile(const float* in, const int64_t* __restrict off, int64_t K, const float* wb, Store store) {
+  __m512 acc[8][R];
+  block_sums<R>(K, wb, [&](int64_t k, int u) { return _mm512_loadu_ps(in + off[k] + u * kRow); }, acc);
+  store(acc);
+}
+
+class RowConv {
+ public:
+  // The conv s's forward (x -> y) or its input gradient (dy -> dx), where row_planes(s, input_grad).
+  RowConv(const float* w, const Conv2dShape& s, bool input_grad) : s_(s), ph_(s), input_grad_(input_grad) {
+    // Input planes: x's phases, or dy padded by the phased kernel less one all round.
+    in_planes_ = input_grad ? s.Co : ph_.x.planes();
+    in_rows_ = input_grad ? s.Ho + 2 * (ph_.kh - 1) : ph_.x.Hp;
+    out_rows_ = input_grad ? ph_.x.Hp : s.Ho;
+    taps_ = &plan<RowTaps>(in_planes_, in_rows_, ph_.kh, ph_.kw);
+    K_ = in_planes_ * ph_.kh * ph_.kw;
+    // The weights by blocks of 8 output planes, [block][k][8], zeros past the planes. The forward's
+    // blocks are 8 output channels; the input gradient's are (pa, 4 channels ci, pb) with lane
+    // (ci % 4) * 2 + pb, block pa * ceil(Ci / 4) + ci / 4 (its weights the flipped transpose).
+    const int64_t out_planes = input_grad ? 2 * 2 * ceil_div(s.Ci, 4) * 4 : ceil_div(s.Co, 8) * 8;
+    blocks_ = out_planes / 8;
+    const float* phased = phased_weights(w, s, ph_, input_grad);  // [planes][K]
+    thread_local std::vector<float> blocked;
+    float* b = scratch(blocked, out_planes * K_);
+    std::fill(b, b + out_planes * K_, 0.0f);
+    for (int64_t block = 0; block < blocks_; ++block)
+      for (int64_t r = 0; r < 8; ++r) {
+        const int64_t plane = source_plane(block, r);
+        if (plane < 0) continue;
+        for (int64_t k = 0; k < K_; ++k) b[(block * K_ + k) * 8 + r] = phased[plane * K_ + k];
+      }
+    weights_ = b;
+  }
+
+  void run(const float* in, float* out, bool accumulate) const {
+    const int64_t in_image = input_grad_ ? s_.Co * s_.Ho * s_.Wo : s_.Ci * s_.H * s_.W;
+    const int64_t out_image = input_grad_ ? s_.Ci * s_.H * s_.W : s_.Co * s_.Ho * s_.Wo;
+    parallel_for(s_.N, 1, [&](int64_t n0, int64_t n1) {
+      thread_local std::vector<float> buffer;
+      float* planes = aligned_scratch(buffer, (in_planes_ * in_rows_ + 1) * kRow);  // a row of slack for the taps' columns
+      for (int64_t n = n0; n < n1; ++n) {
+        fill(in + n * in_image, planes);
+        for (int64_t block = 0; block < blocks_; ++block)
+          for (int64_t i0 = 0; i0 < out_rows_;) {
+            const int64_t R = out_rows_ - i0 == 4 ? 2 : std::min<int64_t>(3, out_rows_ - i0);
+            const auto store = [&](const auto& acc) { this->store(acc, block, i0, out + n * out_image, accumulate); };
+            const float* at = planes + i0 * kRow;
+            const float* wb = weights_ + block * K_ * 8;
+            if (R == 3) row_tile<3>(at, taps_->off.data(), K_, wb, store);
+            else if (R == 2) row_tile<2>(at, taps_->off.data(), K_, wb, store);
+            else row_tile<1>(at, taps_->off.data(), K_, wb, store);
+            i0 += R;
+          }
+      }
+    });
+  }
+
+ private:
+  // The row of phased weights (the flipped transpose's for the input gradient) of lane r of
+  // `block`, or -1 past the planes.
+  int64_t source_plane(int64_t block, int64_t r) const {
+    if (!input_grad_) return block * 8 + r < s_.Co ? block * 8 + r : -1;
+    const int64_t per_phase = ceil_div(s_.Ci, 4), pa = block / per_phase, ci = (block % per_phase) * 4 + r / 2;
+    return ci < s_.Ci ? (pa * 2 + r % 2) * s_.Ci + ci : -1;
+  }
+
+  // One image's input planes, rows of kRow floats.
+  void fill(const float* image, float* planes) const {
+    if (!input_grad_) return phase_rows(ph_.x, image, planes);
+    const int64_t top = ph_.kh - 1, left = ph_.kw - 1;
+    for (int64_t co = 0; co < s_.Co; ++co)
+      for (int64_t r = 0; r < in_rows_; ++r) {
+        float* row = planes + (co * in_rows_ + r) * kRow;
+        _mm512_storeu_ps(row, _mm512_setzero_ps());
+        if (r >= top && r < top + s_.Ho) copy_row(image + (co * s_.Ho + r - top) * s_.Wo, row + left, s_.Wo);
+      }
+  }
+
+  // Stores rows [i0, i0 + R) of a block's 8 output planes into the image.
+  template <int R>
+  void store(const __m512 (&acc)[8][R], int64_t block, int64_t i0, float* image, bool accumulate) const {
+    const auto put = [accumulate](float* o, __mmask16 m, __m512 v) {
+      if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, o), v);
+      _mm512_mask_storeu_ps(o, m, v);
+    };
+    if (!input_grad_) {
+      const __mmask16 m = first_lanes(s_.Wo);
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r)
+        if (block * 8 + r < s_.Co)
+#pragma GCC unroll 3
+          for (int u = 0; u < R; ++u) put(image + ((block * 8 + r) * s_.Ho + i0 + u) * s_.Wo, m, acc[r][u]);
+      return;
+    }
+    // Lanes 2j and 2j + 1 of the interleaved row: column phases 0 and 1 at plane column j.
+    const __m512i lo = pair_lanes(), hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    const __mmask16 m0 = first_lanes(s_.W), m1 = first_lanes(s_.W - 16);
+    const int64_t per_phase = ceil_div(s_.Ci, 4), pa = block / per_phase, ci0 = (block % per_phase) * 4;
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c)
+      if (ci0 + c < s_.Ci)
+#pragma GCC unroll 3
+        for (int u = 0; u < R; ++u) {
+          float* row = image + ((ci0 + c) * s_.H + 2 * (i0 + u) + pa) * s_.W;
+          put(row, m0, _mm512_permutex2var_ps(acc[2 * c][u], lo, acc[2 * c + 1][u]));
+          if (m1) put(row + 16, m1, _mm512_permutex2var_ps(acc[2 * c][u], hi, acc[2 * c + 1][u]));
+        }
+  }
+
+  Conv2dShape s_;
+  Phased ph_;
+  bool input_grad_;
+  int64_t in_planes_, in_rows_, out_rows_, K_, blocks_;
+  const RowTaps* taps_;
+  const float* weights_;  // the calling thread's buffer
+};
+
+// Where RowConv runs: AVX-512 chosen, stride 2, a kernel of even sides, phase planes 8 to 16
+// columns wide; for the input gradient also no padding, the planes covering x exactly, and dy's
+// padded rows in one vector.
+bool row_planes(const Conv2dShape& s, bool input_grad) {
+  if (cpu_isa().active != CpuIsa::Avx512 || s.stride != 2 || s.kh % 2 != 0 || s.kw % 2 != 0) return false;
+  const int64_t Hp = s.Ho + s.kh / 2 - 1, Wp = s.Wo + s.kw / 2 - 1;
+  if (Wp < 8 || Wp > kRow) return false;
+  return !input_grad ||
+         (s.pad_top == 0 && s.pad_left == 0 && s.H == 2 * Hp && s.W == 2 * Wp && s.Wo + s.kw - 2 <= kRow);
+}
 #endif
 
 void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
   if (same_size(s)) return same_size_conv(w, s, false, x, y, accumulate);
+  if (row_planes(s, false)) return RowConv(w, s, false).run(x, y, accumulate);
 #endif
   const Phased ph(s);
   // At stride 1 there is one phase, and the phased kernel is w itself.
@@ -706,6 +902,7 @@ void conv_forward(const float* x, const float* w, float* y, const Conv2dShape& s
 void conv_input_grad(const float* w, const float* dy, float* dx, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
   if (same_size(s)) return same_size_conv(w, s, true, dy, dx, accumulate);
+  if (row_planes(s, true)) return RowConv(w, s, true).run(dy, dx, accumulate);
 #endif
   const Phased ph(s);
   const bool crop = s.stride == 1;
@@ -829,6 +1026,126 @@ void each_part(int64_t N, int64_t parts, F f) {
   });
 }
 
+// ---- Weight gradients with the output channels in lanes, on AVX-512: dW^T [k][co] = sum over the
+// images' output pixels of tap k = (plane, a, b) there times dy[co] there, with dy transposed per
+// image ([pixel][Co], one or two vectors of 16 channels) and the input planes zero-padded so that
+// every tap of every output pixel is a load (rows ld apart). The taps of a block of planes stay in
+// registers over an image, each a multiply-add of its value broadcast: no lanes past the output
+// and no lane sums to reduce. Summed per fixed part of the images, then the parts in order, so the
+// same bits for any thread count; other sums than the grid's, so other last bits than
+// GMN_CPU=avx2. Kernels of 2x2 and 3x3 (phased) taps; for same-size convs (input planes x's
+// channels, padded) and where row_planes(s, false) (x's phase planes, rows of kRow).
+
+// sums [P][KH * KW][CV * 16] (+)= one image's products for planes [p0, p0 + B) (planes past P
+// repeat the last, not stored), plane p's row r at planes + p * plane + r * ld.
+template <int KH, int KW, int CV>
+void channel_lane_grad(const float* planes, int64_t plane, int64_t ld, int64_t P, int64_t p0, const float* dyt,
+                       int64_t Ho, int64_t Wo, float* sums, bool first) {
+  constexpr int T = KH * KW, B = std::max(1, 24 / (T * CV));
+  const float* base[B];
+  for (int q = 0; q < B; ++q) base[q] = planes + std::min(P - 1, p0 + q) * plane;
+  __m512 acc[B][T][CV];
+#pragma GCC unroll 24
+  for (int q = 0; q < B; ++q)
+#pragma GCC unroll 9
+    for (int t = 0; t < T; ++t)
+#pragma GCC unroll 2
+      for (int v = 0; v < CV; ++v)
+        acc[q][t][v] = first || p0 + q >= P ? _mm512_setzero_ps()
+                                            : _mm512_load_ps(sums + (((p0 + q) * T + t) * CV + v) * 16);
+  for (int64_t i = 0; i < Ho; ++i)
+    for (int64_t j = 0; j < Wo; ++j) {
+      __m512 d[CV];
+#pragma GCC unroll 2
+      for (int v = 0; v < CV; ++v) d[v] = _mm512_load_ps(dyt + ((i * Wo + j) * CV + v) * 16);
+      const int64_t at = i * ld + j;
+#pragma GCC unroll 24
+      for (int q = 0; q < B; ++q)
+#pragma GCC unroll 3
+        for (int a = 0; a < KH; ++a)
+#pragma GCC unroll 3
+          for (int b = 0; b < KW; ++b) {
+            const __m512 x = _mm512_set1_ps(base[q][at + a * ld + b]);
+#pragma GCC unroll 2
+            for (int v = 0; v < CV; ++v) acc[q][a * KW + b][v] = _mm512_fmadd_ps(x, d[v], acc[q][a * KW + b][v]);
+          }
+    }
+#pragma GCC unroll 24
+  for (int q = 0; q < B; ++q)
+    if (p0 + q < P)
+#pragma GCC unroll 9
+      for (int t = 0; t < T; ++t)
+#pragma GCC unroll 2
+        for (int v = 0; v < CV; ++v) _mm512_store_ps(sums + (((p0 + q) * T + t) * CV + v) * 16, acc[q][t][v]);
+}
+
+// One image's products for all planes, by the kernel of (kh, kw) taps and Co lanes.
+template <int KH, int KW, int CV>
+void channel_lane_image(const float* planes, int64_t plane, int64_t ld, int64_t P, const float* dyt, int64_t Ho,
+                        int64_t Wo, float* sums, bool first) {
+  constexpr int B = std::max(1, 24 / (KH * KW * CV));
+  for (int64_t p0 = 0; p0 < P; p0 += B) channel_lane_grad<KH, KW, CV>(planes, plane, ld, P, p0, dyt, Ho, Wo, sums, first);
+}
+
+// Where channel_lane_weight_grad runs: AVX-512 chosen, up to 32 output channels, and either a
+// same-size conv (not Winograd's) or row_planes(s, false), with 2x2 or 3x3 (phased) taps.
+bool channel_lanes(const Conv2dShape& s) {
+  if (cpu_isa().active != CpuIsa::Avx512 || s.Co > 32) return false;
+  const bool same = same_size(s) && !winograd(s), rows = row_planes(s, false);
+  const int64_t kh = rows ? s.kh / 2 : s.kh, kw = rows ? s.kw / 2 : s.kw;
+  return (same || rows) && kh == kw && (kh == 2 || kh == 3);
+}
+
+void channel_lane_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  const Phased ph(s);
+  const bool rows = s.stride == 2;  // row_planes(s, false); else same-size
+  const int64_t P = rows ? ph.x.planes() : s.Ci, kh = rows ? ph.kh : s.kh, kw = rows ? ph.kw : s.kw;
+  const int64_t ld = rows ? kRow : s.W + kw - 1, plane = rows ? ph.x.Hp * kRow : (s.H + kh - 1) * ld;
+  const int64_t CV = ceil_div(s.Co, 16), taps = kh * kw, size = P * taps * CV * 16;
+  const int64_t parts = std::min(s.N, kWeightGradParts), pixels = s.Ho * s.Wo, in = s.Ci * s.H * s.W;
+  float* partial = part_sums(parts * size);  // [parts][P][taps][CV * 16]
+  each_part(s.N, parts, [&](int64_t part, int64_t n, bool first) {
+    thread_local std::vector<float> plane_buffer, dy_buffer;
+    float* planes = aligned_scratch(plane_buffer, P * plane);
+    float* dyt = aligned_scratch(dy_buffer, pixels * CV * 16);
+    const float* image = x + n * in;
+    if (rows) {
+      phase_rows(ph.x, image, planes);
+    } else {
+      std::fill(planes, planes + P * plane, 0.0f);
+      for (int64_t c = 0; c < P; ++c)
+        for (int64_t i = 0; i < s.H; ++i)
+          copy_row(image + (c * s.H + i) * s.W, planes + c * plane + (i + s.pad_top) * ld + s.pad_left, s.W);
+    }
+    const float* g = dy + n * s.Co * pixels;
+    if (s.Co < CV * 16) std::fill(dyt, dyt + pixels * CV * 16, 0.0f);
+    transpose_into([&](int64_t co) { return g + co * pixels; }, s.Co, pixels, dyt, CV * 16);
+    float* sums = partial + part * size;
+    if (kh == 2 && CV == 1) channel_lane_image<2, 2, 1>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
+    else if (kh == 2) channel_lane_image<2, 2, 2>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
+    else if (CV == 1) channel_lane_image<3, 3, 1>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
+    else channel_lane_image<3, 3, 2>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
+  });
+  const auto total = [&](int64_t p, int64_t t, int64_t co) {
+    const int64_t at = (p * taps + t) * CV * 16 + co;
+    float v = partial[at];
+    for (int64_t q = 1; q < parts; ++q) v += partial[q * size + at];
+    return v;
+  };
+  if (rows) {
+    ph.each_tap(s, [&](int64_t, int64_t co, int64_t p, int64_t t, int64_t target) {
+      if (target >= 0) dw[target] = accumulate ? dw[target] + total(p, t, co) : total(p, t, co);
+    });
+    return;
+  }
+  for (int64_t co = 0; co < s.Co; ++co)
+    for (int64_t c = 0; c < P; ++c)
+      for (int64_t t = 0; t < taps; ++t) {
+        float& o = dw[(co * P + c) * taps + t];
+        o = accumulate ? o + total(c, t, co) : total(c, t, co);
+      }
+}
+
 void winograd_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
   const WinogradWeightGrad grad(s);
   const int64_t in = s.Ci * s.H * s.W, out = s.Co * s.H * s.W;
@@ -843,6 +1160,7 @@ void winograd_weight_grad(const float* x, const float* dy, float* dw, const Conv
 void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
   if (winograd(s)) return winograd_weight_grad(x, dy, dw, s, accumulate);
+  if (channel_lanes(s)) return channel_lane_weight_grad(x, dy, dw, s, accumulate);
 #endif
   const Phased ph(s);
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);

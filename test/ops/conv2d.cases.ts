@@ -70,6 +70,7 @@ export const harness: OpCase[] = [
   conv2d('conv2d same 3x3 at 21x20, 18 images, 5 -> 4 channels (Winograd: a half tile row; the weight gradient over parts of the images)', { N: 18, Ci: 5, Co: 4, H: 21, W: 20, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 21, Wo: 20 }, 24),
   conv2d('conv2d 50 images, same 3x3 at 28x28 (several padded grids per part of the weight gradient)', { N: 50, Ci: 2, Co: 3, H: 28, W: 28, kh: 3, kw: 3, stride: 1, padTop: 1, padLeft: 1, Ho: 28, Wo: 28 }, 24),
   conv2d('conv2d 4x4 stride 2, pads 1 and 1, 13x11 -> 6x5 (phase planes with a padded first column)', { N: 2, Ci: 3, Co: 4, H: 13, W: 11, kh: 4, kw: 4, stride: 2, padTop: 1, padLeft: 1, Ho: 6, Wo: 5 }, samples),
+  conv2d('conv2d 4x4 stride 2, pads 1 and 2, 17x30 -> 8x15, 3 -> 9 channels (on AVX-512 phase planes of 16 columns, a plane row a vector; a partial block of channels)', { N: 2, Ci: 3, Co: 9, H: 17, W: 30, kh: 4, kw: 4, stride: 2, padTop: 1, padLeft: 2, Ho: 8, Wo: 15 }, samples),
   conv2d('conv2d 3x3 stride 3, pads 1 and 2, 14x13 -> 5x5 (nine phase planes)', { N: 2, Ci: 2, Co: 3, H: 14, W: 13, kh: 3, kw: 3, stride: 3, padTop: 1, padLeft: 2, Ho: 5, Wo: 5 }, samples),
   conv2d('conv2d 2x2 stride 3, pad 1 on top, 8x7 -> 3x2 (explicit columns at stride 3)', { N: 2, Ci: 2, Co: 3, H: 8, W: 7, kh: 2, kw: 2, stride: 3, padTop: 1, padLeft: 0, Ho: 3, Wo: 2 }),
 ];

@@ -36,6 +36,7 @@ export const harness: OpCase[] = [
   convTranspose2d('convTranspose2d 4x4 stride 2, 13 -> 28', { N: 2, Ci: 4, Co: 1, H: 13, W: 13, kh: 4, kw: 4, stride: 2 }, samples),
   convTranspose2d('convTranspose2d 1x1 stride 1', { N: 2, Ci: 5, Co: 3, H: 4, W: 4, kh: 1, kw: 1, stride: 1 }),
   convTranspose2d('convTranspose2d non-square 2x3 kernel stride 2, 3x4 -> 6x9', { N: 2, Ci: 2, Co: 3, H: 3, W: 4, kh: 2, kw: 3, stride: 2 }),
+  convTranspose2d('convTranspose2d 4x2 kernel stride 2, 7x15 -> 16x30, 3 -> 6 channels (on AVX-512 a plane row a vector: both column phases interleaved, a partial block of channels)', { N: 2, Ci: 3, Co: 6, H: 7, W: 15, kh: 4, kw: 2, stride: 2 }, samples),
 ];
 
 // Valid operands, so that each case breaks exactly one thing: 2x2 stride 2, 3 -> 6.
