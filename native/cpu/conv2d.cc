@@ -3,9 +3,13 @@
 // (pa, pb, ci) at (i, j) is x[ci][s*i + pa - pad_top][s*j + pb - pad_left], and weight tap (a, b)
 // of channel ci is tap (a / s, b / s) of that plane with pa = a % s, pb = b % s (taps past the kernel
 // are zero). Stride-1 VALID convs run on a grid (Grid below). Small outputs and kernels that are
-// not a multiple of the stride gather their columns explicitly instead (Columns). The transposed conv
-// (native/ops/conv_transpose2d.cc) is composed from these kernels: its output is a conv2d's input
-// gradient.
+// not a multiple of the stride gather their columns explicitly instead (Columns). On AVX-512 most
+// convs take direct kernels instead, below: same-size convs on flat runs (SameConv, Winograd),
+// stride-2 convs of even kernels by plane rows (RowConv), the rest with up to 32 channels out by
+// channel lanes (lane_conv; and the weight gradients, channel_lane_weight_grad); the grid and the
+// columns are the AVX2 and portable paths' kernels and the fallback for more channels. The
+// transposed conv (native/ops/conv_transpose2d.cc) is composed from these kernels: its output is a
+// conv2d's input gradient.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -54,24 +58,24 @@ inline __m512i even_lanes() { return _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18
 // next 8: index + 8).
 inline __m512i pair_lanes() { return _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0); }
 
-// acc[r][u] = sum over k < K in order of w[k * 8 + r] * load(k, u): 8 output rows by R vectors in
-// registers (indexed by constants only, or GCC keeps them in memory), each input vector loaded
-// once for the 8 rows' multiply-adds.
-template <int R, typename Load>
-inline void block_sums(int64_t K, const float* __restrict w, Load load, __m512 (&acc)[8][R]) {
-#pragma GCC unroll 8
-  for (int r = 0; r < 8; ++r)
+// acc[r][u] = sum over k < K in order of scalar(k, r) * load(k, u): R rows by U vectors in registers
+// (indexed by constants only, or GCC keeps them in memory), each loaded vector used for the R
+// rows' multiply-adds, each row's scalar broadcast for its U.
+template <int R, int U, typename Scalar, typename Load>
+inline void block_sums(int64_t K, Scalar scalar, Load load, __m512 (&acc)[R][U]) {
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r)
 #pragma GCC unroll 3
-    for (int u = 0; u < R; ++u) acc[r][u] = _mm512_setzero_ps();
+    for (int u = 0; u < U; ++u) acc[r][u] = _mm512_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
-    __m512 in[R];
+    __m512 in[U];
 #pragma GCC unroll 3
-    for (int u = 0; u < R; ++u) in[u] = load(k, u);
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; ++r) {
-      const __m512 wr = _mm512_set1_ps(w[k * 8 + r]);
+    for (int u = 0; u < U; ++u) in[u] = load(k, u);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m512 x = _mm512_set1_ps(scalar(k, r));
 #pragma GCC unroll 3
-      for (int u = 0; u < R; ++u) acc[r][u] = _mm512_fmadd_ps(wr, in[u], acc[r][u]);
+      for (int u = 0; u < U; ++u) acc[r][u] = _mm512_fmadd_ps(x, in[u], acc[r][u]);
     }
   }
 }
@@ -639,7 +643,8 @@ class Winograd {
   void tile(const float* V, const float* u, float* out, int rows) const {
     const int64_t Tp = s_.Tp;
     __m512 acc[8][PV];
-    block_sums<PV>(C_, u, [&](int64_t c, int j) { return _mm512_load_ps(V + c * Tp + 16 * j); }, acc);
+    block_sums(C_, [&](int64_t c, int r) { return u[c * 8 + r]; },
+               [&](int64_t c, int j) { return _mm512_load_ps(V + c * Tp + 16 * j); }, acc);
 #pragma GCC unroll 8
     for (int r = 0; r < 8; ++r)
       if (r < rows)
@@ -758,7 +763,8 @@ void phase_rows(const Phases& x, const float* image, float* planes) {
 template <int R, typename Store>
 void row_tile(const float* in, const int64_t* __restrict off, int64_t K, const float* wb, Store store) {
   __m512 acc[8][R];
-  block_sums<R>(K, wb, [&](int64_t k, int u) { return _mm512_loadu_ps(in + off[k] + u * kRow); }, acc);
+  block_sums(K, [&](int64_t k, int r) { return wb[k * 8 + r]; },
+             [&](int64_t k, int u) { return _mm512_loadu_ps(in + off[k] + u * kRow); }, acc);
   store(acc);
 }
 
@@ -1036,14 +1042,42 @@ void each_part(int64_t N, int64_t parts, F f) {
 // GMN_CPU=avx2. Kernels of 2x2 and 3x3 (phased) taps; for same-size convs (input planes x's
 // channels, padded) and where row_planes(s, false) (x's phase planes, rows of kRow).
 
-// sums [P][KH * KW][CV * 16] (+)= one image's products for planes [p0, p0 + B) (planes past P
-// repeat the last, not stored), plane p's row r at planes + p * plane + r * ld.
+// Image [C, H, W] into C planes of `height` rows ld apart, zero-padded: element (c, i, j) at row
+// i + top, column j + left (what falls past the planes is dropped).
+void padded_planes(const float* image, int64_t C, int64_t H, int64_t W, int64_t top, int64_t left, int64_t height,
+                   int64_t ld, float* planes) {
+  std::fill(planes, planes + C * height * ld, 0.0f);
+  const int64_t rows = std::min(H, height - top), cols = std::min(W, ld - left);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* from = image + (c * H + i) * W;
+      float* to = planes + (c * height + i + top) * ld + left;
+      for (int64_t j = 0; j < cols; j += 16) {  // rows of a few dozen floats: masked moves, not calls
+        const __mmask16 m = first_lanes(cols - j);
+        _mm512_mask_storeu_ps(to + j, m, _mm512_maskz_loadu_ps(m, from + j));
+      }
+    }
+}
+
+// One image's operands: P input planes (plane p's row r at planes + p * plane + r * ld, output
+// pixel (i, j)'s tap (a, b) at row step * i + a, column step * j + b), dy transposed [Ho * Wo][CV *
+// 16], and the sums [P][taps][CV * 16] they add to (or start, first).
+struct LaneGrid {
+  const float* planes;
+  int64_t plane, ld, step, P;
+  const float* dyt;
+  int64_t Ho, Wo;
+  float* sums;
+  bool first;
+};
+
+// The sums of planes [p0, p0 + B) (planes past P repeat the last, not stored).
 template <int KH, int KW, int CV>
-void channel_lane_grad(const float* planes, int64_t plane, int64_t ld, int64_t P, int64_t p0, const float* dyt,
-                       int64_t Ho, int64_t Wo, float* sums, bool first) {
+void channel_lane_grad(const LaneGrid& g, int64_t p0) {
   constexpr int T = KH * KW, B = std::max(1, 24 / (T * CV));
+  const int64_t ld = g.ld;
   const float* base[B];
-  for (int q = 0; q < B; ++q) base[q] = planes + std::min(P - 1, p0 + q) * plane;
+  for (int q = 0; q < B; ++q) base[q] = g.planes + std::min(g.P - 1, p0 + q) * g.plane;
   __m512 acc[B][T][CV];
 #pragma GCC unroll 24
   for (int q = 0; q < B; ++q)
@@ -1051,14 +1085,14 @@ void channel_lane_grad(const float* planes, int64_t plane, int64_t ld, int64_t P
     for (int t = 0; t < T; ++t)
 #pragma GCC unroll 2
       for (int v = 0; v < CV; ++v)
-        acc[q][t][v] = first || p0 + q >= P ? _mm512_setzero_ps()
-                                            : _mm512_load_ps(sums + (((p0 + q) * T + t) * CV + v) * 16);
-  for (int64_t i = 0; i < Ho; ++i)
-    for (int64_t j = 0; j < Wo; ++j) {
+        acc[q][t][v] = g.first || p0 + q >= g.P ? _mm512_setzero_ps()
+                                                : _mm512_load_ps(g.sums + (((p0 + q) * T + t) * CV + v) * 16);
+  for (int64_t i = 0; i < g.Ho; ++i)
+    for (int64_t j = 0; j < g.Wo; ++j) {
       __m512 d[CV];
 #pragma GCC unroll 2
-      for (int v = 0; v < CV; ++v) d[v] = _mm512_load_ps(dyt + ((i * Wo + j) * CV + v) * 16);
-      const int64_t at = i * ld + j;
+      for (int v = 0; v < CV; ++v) d[v] = _mm512_load_ps(g.dyt + ((i * g.Wo + j) * CV + v) * 16);
+      const int64_t at = g.step * (i * ld + j);
 #pragma GCC unroll 24
       for (int q = 0; q < B; ++q)
 #pragma GCC unroll 3
@@ -1072,35 +1106,38 @@ void channel_lane_grad(const float* planes, int64_t plane, int64_t ld, int64_t P
     }
 #pragma GCC unroll 24
   for (int q = 0; q < B; ++q)
-    if (p0 + q < P)
+    if (p0 + q < g.P)
 #pragma GCC unroll 9
       for (int t = 0; t < T; ++t)
 #pragma GCC unroll 2
-        for (int v = 0; v < CV; ++v) _mm512_store_ps(sums + (((p0 + q) * T + t) * CV + v) * 16, acc[q][t][v]);
+        for (int v = 0; v < CV; ++v) _mm512_store_ps(g.sums + (((p0 + q) * T + t) * CV + v) * 16, acc[q][t][v]);
 }
 
-// One image's products for all planes, by the kernel of (kh, kw) taps and Co lanes.
+// One image's products for all planes, by the kernel of (KH, KW) taps and CV vectors of channels.
 template <int KH, int KW, int CV>
-void channel_lane_image(const float* planes, int64_t plane, int64_t ld, int64_t P, const float* dyt, int64_t Ho,
-                        int64_t Wo, float* sums, bool first) {
+void channel_lane_image(const LaneGrid& g) {
   constexpr int B = std::max(1, 24 / (KH * KW * CV));
-  for (int64_t p0 = 0; p0 < P; p0 += B) channel_lane_grad<KH, KW, CV>(planes, plane, ld, P, p0, dyt, Ho, Wo, sums, first);
+  for (int64_t p0 = 0; p0 < g.P; p0 += B) channel_lane_grad<KH, KW, CV>(g, p0);
 }
 
-// Where channel_lane_weight_grad runs: AVX-512 chosen, up to 32 output channels, and either a
-// same-size conv (not Winograd's) or row_planes(s, false), with 2x2 or 3x3 (phased) taps.
+// Where channel_lane_weight_grad runs: AVX-512 chosen, up to 32 output channels, square kernels
+// of 2x2 or 3x3 taps (phased where row_planes(s, false)), and not where Winograd's form runs.
 bool channel_lanes(const Conv2dShape& s) {
-  if (cpu_isa().active != CpuIsa::Avx512 || s.Co > 32) return false;
-  const bool same = same_size(s) && !winograd(s), rows = row_planes(s, false);
+  if (cpu_isa().active != CpuIsa::Avx512 || s.Co > 32 || winograd(s)) return false;
+  const bool rows = row_planes(s, false);
   const int64_t kh = rows ? s.kh / 2 : s.kh, kw = rows ? s.kw / 2 : s.kw;
-  return (same || rows) && kh == kw && (kh == 2 || kh == 3);
+  return kh == kw && (kh == 2 || kh == 3);
 }
 
 void channel_lane_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
+  // The input planes: x's phase planes (rows of kRow) where row_planes(s, false), the taps at
+  // stride 1 there; else x's channels zero-padded to the rows and columns the taps reach, at the
+  // conv's stride.
   const Phased ph(s);
-  const bool rows = s.stride == 2;  // row_planes(s, false); else same-size
+  const bool rows = row_planes(s, false);
   const int64_t P = rows ? ph.x.planes() : s.Ci, kh = rows ? ph.kh : s.kh, kw = rows ? ph.kw : s.kw;
-  const int64_t ld = rows ? kRow : s.W + kw - 1, plane = rows ? ph.x.Hp * kRow : (s.H + kh - 1) * ld;
+  const int64_t step = rows ? 1 : s.stride, height = rows ? ph.x.Hp : step * (s.Ho - 1) + kh;
+  const int64_t ld = rows ? kRow : step * (s.Wo - 1) + kw, plane = height * ld;
   const int64_t CV = ceil_div(s.Co, 16), taps = kh * kw, size = P * taps * CV * 16;
   const int64_t parts = std::min(s.N, kWeightGradParts), pixels = s.Ho * s.Wo, in = s.Ci * s.H * s.W;
   float* partial = part_sums(parts * size);  // [parts][P][taps][CV * 16]
@@ -1109,22 +1146,17 @@ void channel_lane_weight_grad(const float* x, const float* dy, float* dw, const 
     float* planes = aligned_scratch(plane_buffer, P * plane);
     float* dyt = aligned_scratch(dy_buffer, pixels * CV * 16);
     const float* image = x + n * in;
-    if (rows) {
-      phase_rows(ph.x, image, planes);
-    } else {
-      std::fill(planes, planes + P * plane, 0.0f);
-      for (int64_t c = 0; c < P; ++c)
-        for (int64_t i = 0; i < s.H; ++i)
-          copy_row(image + (c * s.H + i) * s.W, planes + c * plane + (i + s.pad_top) * ld + s.pad_left, s.W);
-    }
-    const float* g = dy + n * s.Co * pixels;
+    if (rows) phase_rows(ph.x, image, planes);
+    else padded_planes(image, s.Ci, s.H, s.W, s.pad_top, s.pad_left, height, ld, planes);
+    const float* grad = dy + n * s.Co * pixels;
     if (s.Co < CV * 16) std::fill(dyt, dyt + pixels * CV * 16, 0.0f);
-    transpose_into([&](int64_t co) { return g + co * pixels; }, s.Co, pixels, dyt, CV * 16);
+    transpose_into([&](int64_t co) { return grad + co * pixels; }, s.Co, pixels, dyt, CV * 16);
     float* sums = partial + part * size;
-    if (kh == 2 && CV == 1) channel_lane_image<2, 2, 1>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
-    else if (kh == 2) channel_lane_image<2, 2, 2>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
-    else if (CV == 1) channel_lane_image<3, 3, 1>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
-    else channel_lane_image<3, 3, 2>(planes, plane, ld, P, dyt, s.Ho, s.Wo, sums, first);
+    const LaneGrid g{planes, plane, ld, step, P, dyt, s.Ho, s.Wo, sums, first};
+    if (kh == 2 && CV == 1) channel_lane_image<2, 2, 1>(g);
+    else if (kh == 2) channel_lane_image<2, 2, 2>(g);
+    else if (CV == 1) channel_lane_image<3, 3, 1>(g);
+    else channel_lane_image<3, 3, 2>(g);
   });
   const auto total = [&](int64_t p, int64_t t, int64_t co) {
     const int64_t at = (p * taps + t) * CV * 16 + co;
@@ -1160,7 +1192,6 @@ void winograd_weight_grad(const float* x, const float* dy, float* dw, const Conv
 void conv_weight_grad(const float* x, const float* dy, float* dw, const Conv2dShape& s, bool accumulate) {
 #ifdef __AVX512F__
   if (winograd(s)) return winograd_weight_grad(x, dy, dw, s, accumulate);
-  if (channel_lanes(s)) return channel_lane_weight_grad(x, dy, dw, s, accumulate);
 #endif
   const Phased ph(s);
   const int64_t plane = ph.x.Hp * ph.x.Wp, G = std::max<int64_t>(1, kGridColumns / plane);
@@ -1392,21 +1423,8 @@ void pointwise_tile(const float* const* a, int64_t ak, const float* in, float* o
   __m512 acc[R][PV];
 #pragma GCC unroll 3
   for (int u = 0; u < PV; ++u) mask[u] = first_lanes(P - p0 - 16 * u);
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 3
-    for (int u = 0; u < PV; ++u) acc[r][u] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < K; ++k) {
-    __m512 v[PV];
-#pragma GCC unroll 3
-    for (int u = 0; u < PV; ++u) v[u] = _mm512_maskz_loadu_ps(mask[u], in + k * P + p0 + 16 * u);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 ar = _mm512_set1_ps(a[r][k * ak]);
-#pragma GCC unroll 3
-      for (int u = 0; u < PV; ++u) acc[r][u] = _mm512_fmadd_ps(ar, v[u], acc[r][u]);
-    }
-  }
+  block_sums(K, [&](int64_t k, int r) { return a[r][k * ak]; },
+             [&](int64_t k, int u) { return _mm512_maskz_loadu_ps(mask[u], in + k * P + p0 + 16 * u); }, acc);
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
     if (r < rows)
@@ -1559,9 +1577,141 @@ void pointwise_weight_grad(const float* x, const float* dy, float* dw, const Con
   }
 }
 
+#ifdef __AVX512F__
+// ---- Convs with the channels they output in lanes, on AVX-512 (the small strided convs, and
+// images of 16 pixels or fewer): out^T [pixel][channel] = sum over taps k of in[pixel's tap k]
+// W^T [k][channel], an implicit GEMM whose input operand is read in place from zero-padded planes
+// (pixel p's tap k at pixel[p] + tap[k]): 12 pixels by one or two vectors of 16 channels in
+// registers, each a multiply-add of the input broadcast. The forward's pixels are y's; the input
+// gradient's are dx's, by phase (the residues of its row and column modulo the stride), each
+// phase's taps the kernel taps that reach it, over dy zero-padded. Per image, in order of taps: the
+// same bits for any thread count; not the grid's or the explicit columns' sums, so other last bits
+// than GMN_CPU=avx2.
+constexpr int kLanePixels = 12;
+
+// The tables of one conv shape (N aside) and direction, made once: planes of `height` rows ld
+// apart (top, left: the padding before the input), the pixels by phase (offset in a plane, index
+// in the output image), each phase's taps (offset, and the weight's (co, ci, a, b) index minus
+// the lane's channel: lanes are ci for the input gradient, co for the forward).
+struct LanePlan {
+  int64_t planes, height, ld, top, left, lanes;  // lanes: the output image's channels
+  std::vector<int64_t> pixel, out, tap, weight;
+  std::vector<int64_t> pixel_end, tap_end;  // per phase: one past its last pixel and tap
+  int64_t weight_stride;                    // between the lanes' channels in w
+
+  LanePlan(const Conv2dShape& s, bool input_grad) {
+    const int64_t st = s.stride, kh = s.kh, kw = s.kw;
+    if (!input_grad) {
+      planes = s.Ci, height = st * (s.Ho - 1) + kh, ld = st * (s.Wo - 1) + kw, top = s.pad_top, left = s.pad_left;
+      lanes = s.Co, weight_stride = s.Ci * kh * kw;
+      for (int64_t i = 0; i < s.Ho; ++i)
+        for (int64_t j = 0; j < s.Wo; ++j) pixel.push_back(st * (i * ld + j)), out.push_back(i * s.Wo + j);
+      for (int64_t c = 0; c < s.Ci; ++c)
+        for (int64_t a = 0; a < kh; ++a)
+          for (int64_t b = 0; b < kw; ++b) tap.push_back((c * height + a) * ld + b), weight.push_back((c * kh + a) * kw + b);
+      pixel_end.push_back(static_cast<int64_t>(pixel.size())), tap_end.push_back(static_cast<int64_t>(tap.size()));
+      return;
+    }
+    // dx (y, x) with (y + pad_top) = st * u + py gets the taps a = py + st * m (m < Mh) from dy row
+    // u - m: dy padded by the most m before it (Mt rows, Ml columns), so pixel (u, v) of a phase is
+    // at u * ld + v and tap (co, m, n) at co's plane, row Mt - m, column Ml - n from there.
+    const int64_t Mt = ceil_div(kh, st) - 1, Ml = ceil_div(kw, st) - 1;
+    const int64_t um = (s.H - 1 + s.pad_top) / st, vm = (s.W - 1 + s.pad_left) / st;
+    planes = s.Co, top = Mt, left = Ml, lanes = s.Ci, weight_stride = kh * kw;
+    height = std::max(s.Ho, um + 1) + Mt, ld = std::max(s.Wo, vm + 1) + Ml;
+    for (int64_t py = 0; py < st; ++py)
+      for (int64_t px = 0; px < st; ++px) {
+        for (int64_t y = 0; y < s.H; ++y)
+          for (int64_t x = 0; x < s.W; ++x)
+            if ((y + s.pad_top) % st == py && (x + s.pad_left) % st == px)
+              pixel.push_back((y + s.pad_top) / st * ld + (x + s.pad_left) / st), out.push_back(y * s.W + x);
+        for (int64_t co = 0; co < s.Co; ++co)
+          for (int64_t a = py; a < kh; a += st)
+            for (int64_t b = px; b < kw; b += st) {
+              tap.push_back((co * height + Mt - (a - py) / st) * ld + Ml - (b - px) / st);
+              weight.push_back(co * s.Ci * kh * kw + a * kw + b);
+            }
+        pixel_end.push_back(static_cast<int64_t>(pixel.size())), tap_end.push_back(static_cast<int64_t>(tap.size()));
+      }
+  }
+};
+
+// out [index[p]][CV * 16] = the sums of pixels pixel[p], p < n (n <= kLanePixels; the rest repeat
+// the last, not stored) over taps [0, K), w [K][CV * 16].
+template <int CV>
+void lane_block(const float* planes, const int64_t* pixel, const int64_t* index, int n, const int64_t* __restrict tap,
+                int64_t K, const float* __restrict w, float* out) {
+  constexpr int PX = kLanePixels;
+  const float* at[PX];
+  for (int p = 0; p < PX; ++p) at[p] = planes + pixel[std::min(p, n - 1)];
+  __m512 acc[PX][CV];
+  block_sums(K, [&](int64_t k, int p) { return at[p][tap[k]]; },
+             [&](int64_t k, int v) { return _mm512_load_ps(w + (k * CV + v) * 16); }, acc);
+#pragma GCC unroll 12
+  for (int p = 0; p < PX; ++p)
+    if (p < n)
+#pragma GCC unroll 2
+      for (int v = 0; v < CV; ++v) _mm512_store_ps(out + (index[p] * CV + v) * 16, acc[p][v]);
+}
+
+// Where lane_conv runs: AVX-512 chosen, up to 32 output channels (input channels for the input
+// gradient), and none of the kernels above for this conv (1x1, same size, plane rows).
+bool lane_conv(const Conv2dShape& s, bool input_grad) {
+  return cpu_isa().active == CpuIsa::Avx512 && (input_grad ? s.Ci : s.Co) <= 32 && !pointwise(s) &&
+         !same_size(s) && !row_planes(s, input_grad);
+}
+
+// y (+)= the conv s of x, or with input_grad dx (+)= its input gradient of dy (in: x or dy, out: y
+// or dx).
+void lane_conv_run(const float* w, const Conv2dShape& s, bool input_grad, const float* in, float* out,
+                   bool accumulate) {
+  Conv2dShape key = s;
+  key.N = 0;
+  const LanePlan& plan_ = plan<LanePlan>(key, input_grad);
+  const int64_t CV = ceil_div(plan_.lanes, 16), L = CV * 16, K = static_cast<int64_t>(plan_.tap.size());
+  // The weights [phase taps][L], zeros past the lanes' channels.
+  thread_local std::vector<float> weight_buffer;
+  float* wt = aligned_scratch(weight_buffer, K * L);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t c = 0; c < L; ++c) wt[k * L + c] = c < plan_.lanes ? w[plan_.weight[k] + c * plan_.weight_stride] : 0.0f;
+  const int64_t in_image = input_grad ? s.Co * s.Ho * s.Wo : s.Ci * s.H * s.W;
+  const int64_t in_h = input_grad ? s.Ho : s.H, in_w = input_grad ? s.Wo : s.W;
+  const int64_t pixels = input_grad ? s.H * s.W : s.Ho * s.Wo, out_image = plan_.lanes * pixels;
+  parallel_for(s.N, 1, [&](int64_t n0, int64_t n1) {
+    thread_local std::vector<float> plane_buffer, sums_buffer, image_buffer;
+    // The input in place where it needs no padding (its rows the planes' rows).
+    const bool in_place = plan_.top == 0 && plan_.left == 0 && plan_.ld == in_w && plan_.height <= in_h;
+    float* planes = in_place ? nullptr : aligned_scratch(plane_buffer, plan_.planes * plan_.height * plan_.ld);
+    float* sums = aligned_scratch(sums_buffer, pixels * L);  // [output pixel][L]
+    float* image = accumulate ? scratch(image_buffer, out_image) : nullptr;
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* src = in + n * in_image;
+      if (!in_place) padded_planes(src, plan_.planes, in_h, in_w, plan_.top, plan_.left, plan_.height, plan_.ld, planes);
+      for (size_t phase = 0, p0 = 0, k0 = 0; phase < plan_.pixel_end.size(); ++phase) {
+        const size_t p1 = plan_.pixel_end[phase], k1 = plan_.tap_end[phase];
+        for (size_t p = p0; p < p1; p += kLanePixels) {
+          const int count = static_cast<int>(std::min<size_t>(kLanePixels, p1 - p));
+          const int64_t* pixel = plan_.pixel.data() + p, * index = plan_.out.data() + p, * tap = plan_.tap.data() + k0;
+          const int64_t taps = static_cast<int64_t>(k1 - k0);
+          if (CV == 1) lane_block<1>(in_place ? src : planes, pixel, index, count, tap, taps, wt + k0 * L, sums);
+          else lane_block<2>(in_place ? src : planes, pixel, index, count, tap, taps, wt + k0 * L, sums);
+        }
+        p0 = p1, k0 = k1;
+      }
+      float* dst = out + n * out_image;
+      transpose_into([&](int64_t p) { return sums + p * L; }, pixels, plan_.lanes, accumulate ? image : dst, pixels);
+      if (accumulate) store_row(image, dst, out_image, true);
+    }
+  });
+}
+#endif
+
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, float* y, const Conv2dShape& s, bool accumulate) {
+#ifdef __AVX512F__
+  if (lane_conv(s, false)) return lane_conv_run(w, s, false, x, y, accumulate);
+#endif
   if (pointwise(s)) pointwise_forward(x, w, y, s, accumulate);
   else if (explicit_columns(s)) columns_forward(x, w, y, s, accumulate);
   else conv_forward(x, w, y, s, accumulate);
@@ -1569,6 +1719,16 @@ void conv2d_forward(const float* x, const float* w, float* y, const Conv2dShape&
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, const Conv2dShape& s,
                      bool accumulate) {
+#ifdef __AVX512F__
+  if (dw && channel_lanes(s)) {
+    channel_lane_weight_grad(x, dy, dw, s, accumulate);
+    dw = nullptr;
+  }
+  if (dx && lane_conv(s, true)) {
+    lane_conv_run(w, s, true, dy, dx, accumulate);
+    dx = nullptr;
+  }
+#endif
   if (pointwise(s)) {
     if (dx) pointwise_input_grad(w, dy, dx, s, accumulate);
     if (dw) pointwise_weight_grad(x, dy, dw, s, accumulate);
