@@ -235,6 +235,8 @@ constexpr int64_t kGridColumns = 2048;
 constexpr int64_t kWeightGradParts = 16;
 // The smallest images and channel counts that Winograd's form of a 3x3 same conv takes (winograd()).
 constexpr int64_t kWinogradPixels = 400, kWinogradChannels = 4;
+// Output pixels a block of lane_conv holds in registers.
+constexpr int kLanePixels = 12;
 
 // out (+)= the stride-1 VALID conv of the planes `in` of x with w [Co, in.planes(), kh, kw]; its
 // output planes [Co, Ho, Wo] are stored as the planes `out` of y. Groups of images run in
@@ -308,6 +310,15 @@ struct Epilogue {
   const float* residual = nullptr;
   const float* slope = nullptr;  // with activated
   float* activated = nullptr;
+  const float* addend = nullptr;  // added to activated after the PReLU (as the add kernel does)
+
+  // The PReLU and the addend on image n of out ([C][HW]), in cache (serial: inside a parallel region).
+  void activate(const float* out, int64_t n, int64_t C, int64_t HW) const {
+    if (!activated) return;
+    float* y = activated + n * C * HW;
+    prelu_forward(out + n * C * HW, slope, y, 1, C, HW);
+    if (addend) add_forward(y, addend + n * C * HW, y, C * HW);
+  }
 };
 
 class SameConv {
@@ -352,7 +363,7 @@ class SameConv {
           }
           v += pv;
         }
-        if (e.activated) prelu_forward(y + n * size, e.slope, e.activated + n * size, 1, Co_, t_.HW);  // serial here
+        e.activate(y, n, Co_, t_.HW);
       }
     });
   }
@@ -600,7 +611,7 @@ class Winograd {
     parallel_for(N, 1, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n) {
         image(x + n * C_ * HW, y + n * size, accumulate, e.residual ? e.residual + n * size : nullptr);
-        if (e.activated) prelu_forward(y + n * size, e.slope, e.activated + n * size, 1, Co_, HW);  // serial here
+        e.activate(y, n, Co_, HW);
       }
     });
   }
@@ -719,11 +730,27 @@ const float* phased_weights(const float* w, const Conv2dShape& s, const Phased& 
 }
 
 #ifdef __AVX512F__
+// Where a same-size conv wastes fewer lanes with its output channels in lanes (lane_conv) than as
+// flat runs (SameConv): two vectors of channels out, the first full, and pixels that fill blocks
+// of kLanePixels better than runs of 16 (6x6: 36 of 36 against 36 of 48).
+bool lanes_beat_runs(const Conv2dShape& s, bool input_grad) {
+  const int64_t C = input_grad ? s.Ci : s.Co, P = s.H * s.W;
+  if (C <= 16 || C > 32) return false;
+  const double runs = static_cast<double>(P) / (16 * ceil_div(P, 16));
+  const double lanes = static_cast<double>(P) / (kLanePixels * ceil_div(P, kLanePixels)) * C / 32;
+  return lanes > runs;
+}
+
+void lane_conv_run(const float* w, const Conv2dShape& s, bool input_grad, const float* in, float* out,
+                   bool accumulate, const Epilogue& e = {});
+
 // Where same_size(s): out (+)= the conv s of in, or with input_grad its input gradient (the same
-// size too, in padded by the kernel less the padding), by Winograd's form where it runs.
+// size too, in padded by the kernel less the padding), by Winograd's form or in channel lanes
+// where those run.
 void same_size_conv(const float* w, const Conv2dShape& s, bool input_grad, const float* in, float* out,
                     bool accumulate, const Epilogue& e = {}) {
   if (winograd(s)) return Winograd(w, s.Ci, s.Co, s.H, s.W, input_grad).run(in, out, s.N, accumulate, e);
+  if (lanes_beat_runs(s, input_grad)) return lane_conv_run(w, s, input_grad, in, out, accumulate, e);
   if (!input_grad)
     return SameConv(w, s.Ci, s.Co, s.H, s.W, s.kh, s.kw, s.pad_top, s.pad_left).run(in, out, s.N, accumulate, e);
   SameConv(phased_weights(w, s, Phased(s), true), s.Co, s.Ci, s.H, s.W, s.kh, s.kw, s.kh - 1 - s.pad_top,
@@ -1587,7 +1614,6 @@ void pointwise_weight_grad(const float* x, const float* dy, float* dw, const Con
 // phase's taps the kernel taps that reach it, over dy zero-padded. Per image, in order of taps: the
 // same bits for any thread count; not the grid's or the explicit columns' sums, so other last bits
 // than GMN_CPU=avx2.
-constexpr int kLanePixels = 12;
 
 // The tables of one conv shape (N aside) and direction, made once: planes of `height` rows ld
 // apart (top, left: the padding before the input), the pixels by phase (offset in a plane, index
@@ -1655,16 +1681,16 @@ void lane_block(const float* planes, const int64_t* pixel, const int64_t* index,
 }
 
 // Where lane_conv runs: AVX-512 chosen, up to 32 output channels (input channels for the input
-// gradient), and none of the kernels above for this conv (1x1, same size, plane rows).
+// gradient), and none of the kernels above for this conv (1x1, same size on flat runs, plane rows).
 bool lane_conv(const Conv2dShape& s, bool input_grad) {
   return cpu_isa().active == CpuIsa::Avx512 && (input_grad ? s.Ci : s.Co) <= 32 && !pointwise(s) &&
-         !same_size(s) && !row_planes(s, input_grad);
+         (!same_size(s) || lanes_beat_runs(s, input_grad)) && !row_planes(s, input_grad);
 }
 
 // y (+)= the conv s of x, or with input_grad dx (+)= its input gradient of dy (in: x or dy, out: y
-// or dx).
+// or dx), with SameConv's epilogue.
 void lane_conv_run(const float* w, const Conv2dShape& s, bool input_grad, const float* in, float* out,
-                   bool accumulate) {
+                   bool accumulate, const Epilogue& e) {
   Conv2dShape key = s;
   key.N = 0;
   const LanePlan& plan_ = plan<LanePlan>(key, input_grad);
@@ -1683,7 +1709,7 @@ void lane_conv_run(const float* w, const Conv2dShape& s, bool input_grad, const 
     const bool in_place = plan_.top == 0 && plan_.left == 0 && plan_.ld == in_w && plan_.height <= in_h;
     float* planes = in_place ? nullptr : aligned_scratch(plane_buffer, plan_.planes * plan_.height * plan_.ld);
     float* sums = aligned_scratch(sums_buffer, pixels * L);  // [output pixel][L]
-    float* image = accumulate ? scratch(image_buffer, out_image) : nullptr;
+    float* image = accumulate || e.residual ? scratch(image_buffer, out_image) : nullptr;
     for (int64_t n = n0; n < n1; ++n) {
       const float* src = in + n * in_image;
       if (!in_place) padded_planes(src, plan_.planes, in_h, in_w, plan_.top, plan_.left, plan_.height, plan_.ld, planes);
@@ -1699,8 +1725,14 @@ void lane_conv_run(const float* w, const Conv2dShape& s, bool input_grad, const 
         p0 = p1, k0 = k1;
       }
       float* dst = out + n * out_image;
-      transpose_into([&](int64_t p) { return sums + p * L; }, pixels, plan_.lanes, accumulate ? image : dst, pixels);
-      if (accumulate) store_row(image, dst, out_image, true);
+      bool add = accumulate;
+      if (e.residual) {
+        store_row(e.residual + n * out_image, dst, out_image, accumulate);
+        add = true;
+      }
+      transpose_into([&](int64_t p) { return sums + p * L; }, pixels, plan_.lanes, add ? image : dst, pixels);
+      if (add) store_row(image, dst, out_image, true);
+      e.activate(out, n, plan_.lanes, pixels);
     }
   });
 }
@@ -1774,15 +1806,16 @@ void winograd_block_backward(const float* x, const float* w, const float* alpha,
 // The residual block: the same-size kernel's epilogue (SameConv's or Winograd's) adds the input and
 // applies the PReLU where it runs; elsewhere the conv, then the add and prelu kernels, which
 // compute the same bits.
-void residual_block_forward(const float* x, const float* w, const float* alpha, float* z, float* y,
-                            const Conv2dShape& s) {
+void residual_block_forward(const float* x, const float* w, const float* alpha, const float* addend, float* z,
+                            float* y, const Conv2dShape& s) {
 #ifdef __AVX512F__
-  if (same_size(s)) return same_size_conv(w, s, false, x, z, false, {x, alpha, y});
+  if (same_size(s)) return same_size_conv(w, s, false, x, z, false, {x, alpha, y, addend});
 #endif
-  const int64_t HW = s.H * s.W;
+  const int64_t n = s.N * s.Co * s.H * s.W;
   conv2d_forward(x, w, z, s, false);
-  add_forward(x, z, z, s.N * s.Co * HW);
-  prelu_forward(z, alpha, y, s.N, s.Co, HW);
+  add_forward(x, z, z, n);
+  prelu_forward(z, alpha, y, s.N, s.Co, s.H * s.W);
+  if (addend) add_forward(y, addend, y, n);
 }
 
 // dz = prelu's input gradient (in the calling thread's buffer); dw from dz; dx = dz + the conv's

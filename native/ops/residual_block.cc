@@ -1,7 +1,8 @@
-// residual_block: out = prelu(x + conv2d(x, weight), alpha), the conv encoder's and decoder's
-// residual blocks as one op: TensorFlow's SAME conv at stride 1 (padTop = (kh - 1) / 2, padLeft =
-// (kw - 1) / 2, rounded down), one slope per channel. preActivation keeps x + conv2d(x, weight) for
-// the backward. The same sums as conv2d, add and prelu one after the other, in fewer passes.
+// residual_block: out = prelu(x + conv2d(x, weight), alpha) (+ addend), the conv encoder's and
+// decoder's residual blocks as one op, with the section's shortcut added where given: TensorFlow's
+// SAME conv at stride 1 (padTop = (kh - 1) / 2, padLeft = (kw - 1) / 2, rounded down), one slope per
+// channel. preActivation keeps x + conv2d(x, weight) for the backward (the addend's gradient is
+// gradOut itself). The same sums as conv2d, add, prelu and add one after the other, in fewer passes.
 #include "checks.h"
 
 namespace gmn::ops {
@@ -21,14 +22,15 @@ Conv2dShape block_shape(const Tensor& x, const Tensor& weight, const Tensor& alp
   return {N, C, H, W, C, kh, kw, H, W, 1, (kh - 1) / 2, (kw - 1) / 2};
 }
 
-Job residual_block_forward(const Tensor& x, const Tensor& weight, const Tensor& alpha, const Tensor& out,
-                           const Tensor& pre_activation) {
-  const Device dev = check_common({{"x", &x}, {"weight", &weight}, {"alpha", &alpha}},
+Job residual_block_forward(const Tensor& x, const Tensor& weight, const Tensor& alpha, const OptTensor& addend,
+                           const Tensor& out, const Tensor& pre_activation) {
+  const Device dev = check_common({{"x", &x}, {"weight", &weight}, {"alpha", &alpha}, {"addend", opt(addend)}},
                                   {{"out", &out}, {"preActivation", &pre_activation}});
   const Conv2dShape s = block_shape(x, weight, alpha);
+  if (addend) check_shape("addend", *addend, x.shape, "the shape of x");
   check_shape("out", out, x.shape, "the shape of x");
   check_shape("preActivation", pre_activation, x.shape, "the shape of x");
-  return [=] { forward(dev, x.data(), weight.data(), alpha.data(), pre_activation.data(), out.data(), s); };
+  return [=] { forward(dev, x.data(), weight.data(), alpha.data(), ptr(addend), pre_activation.data(), out.data(), s); };
 }
 
 Job residual_block_backward(const Tensor& x, const Tensor& weight, const Tensor& alpha, const Tensor& pre_activation,
@@ -52,7 +54,8 @@ Job residual_block_backward(const Tensor& x, const Tensor& weight, const Tensor&
 }  // namespace
 
 GMN_REGISTER_OP(residual_block, {forward.info(), backward.info()},
-                {positional("residualBlockForward", residual_block_forward, {"x", "weight", "alpha", "out", "preActivation"}),
+                {positional("residualBlockForward", residual_block_forward,
+                            {"x", "weight", "alpha", "addend", "out", "preActivation"}),
                  positional("residualBlockBackward", residual_block_backward,
                             {"x", "weight", "alpha", "preActivation", "gradOut", "gradX", "gradWeight", "gradAlpha",
                              "accumulate"})});

@@ -568,12 +568,11 @@ export class GMN {
       const s = `enc.s${i + 1}`;
       const size = Math.floor((x.shape[2] - k) / 2) + 1;
       const h = L.prelu(L.conv2d(x, p(`${s}.conv.weight`), 2, 0, 0, [size, size]), p(`${s}.conv.slope`));
-      const block = L.residualBlock(h, p(`${s}.block.weight`), p(`${s}.block.slope`));
       // avgpool(conv1x1(x)) as the equal conv1x1(avgpool(x)): both are linear and act on different
       // axes, and pooling the fewer input channels, then convolving the pooled pixels, is cheaper.
       const pooled = L.avgPool2d(x, k, 2);
       const shortcut = L.conv2d(pooled, p(`${s}.shortcut.weight`), 1, 0, 0, [pooled.shape[2], pooled.shape[3]]);
-      x = L.add(block, shortcut);
+      x = L.residualBlock(h, p(`${s}.block.weight`), p(`${s}.block.slope`), shortcut); // block + shortcut
     });
     return L.reshape(x, [rows, FEATURES]);
   }
@@ -589,9 +588,8 @@ export class GMN {
     DECODER_SECTIONS.forEach((_, i) => {
       const s = `dec.s${i + 1}`;
       const h = L.prelu(L.convTranspose2d(x, p(`${s}.conv.weight`), 2), p(`${s}.conv.slope`));
-      const block = L.residualBlock(h, p(`${s}.block.weight`), p(`${s}.block.slope`));
       const shortcut = L.resizeBilinear(L.convTranspose2d(x, p(`${s}.shortcut.weight`), 1), [h.shape[2], h.shape[3]]);
-      x = L.add(block, shortcut);
+      x = L.residualBlock(h, p(`${s}.block.weight`), p(`${s}.block.slope`), shortcut); // block + shortcut
     });
     const logits = L.conv2d(x, p('dec.out.weight'), 1, 0, 0, [IMAGE_SIDE, IMAGE_SIDE]);
     return L.reshape(logits, [rows, PIXELS]);

@@ -57,15 +57,23 @@ export class Layers {
 
   /**
    * A residual block as one op: prelu(x + conv2d(x, weight), slope), the conv TensorFlow's SAME at
-   * stride 1 (the smaller half of the padding at the top/left).
+   * stride 1 (the smaller half of the padding at the top/left), plus `addend` (x's shape) where given:
+   * add(block, addend) without the add's pass over the images.
    */
-  residualBlock(x: Var, weight: Var, slope: Var): Var {
-    const y = this.out(x.shape, [x, weight, slope]);
+  residualBlock(x: Var, weight: Var, slope: Var, addend?: Var): Var {
+    const y = this.out(x.shape, addend ? [x, weight, slope, addend] : [x, weight, slope]);
     const preActivation = this.tape.tensor(x.shape);
-    this.run(this.b.residualBlockForward(x.value, weight.value, slope.value, y.value, preActivation));
+    this.run(this.b.residualBlockForward(x.value, weight.value, slope.value, addend?.value ?? null, y.value, preActivation));
     this.tape.record(y, () => {
+      const gy = y.grad()!;
       const acc = this.tape.accumulateInto([x, weight, slope]);
-      this.run(this.b.residualBlockBackward(x.value, weight.value, slope.value, preActivation, y.grad()!, x.grad(), weight.grad(), slope.grad(), acc));
+      this.run(this.b.residualBlockBackward(x.value, weight.value, slope.value, preActivation, gy, x.grad(), weight.grad(), slope.grad(), acc));
+      // The addend's gradient is gy: its buffer where the addend can adopt it (as the add's inputs
+      // do; any later write to it is queued after the block's backward, which reads gy), else a copy.
+      if (addend) {
+        const g = addend.root !== x.root && addend.adoptGrad(gy) ? null : addend.grad();
+        if (g) this.run(this.b.addScaled(gy, 1, g, this.tape.accumulateInto([addend])));
+      }
     });
     return y;
   }
