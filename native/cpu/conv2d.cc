@@ -992,10 +992,33 @@ void lane_sums(const float* a, const int64_t* off, int64_t K, const float* d, in
     }
 }
 
+// dU rows [c0, c0 + rows) of one position, [rows][Co] at out (+)= sum over the image's T tiles of
+// V[c][t] times D^T[t] (the tile's gradient transforms by output channel, in lanes m): 8 channels'
+// sums in registers (rows past `rows` repeat the last, not stored), each tile one load of D^T and
+// a multiply-add of V[c][t] broadcast per channel.
+void winograd_channel_sums(const float* V, int64_t Tp, int64_t T, const float* Dt, int rows, float* out,
+                           int64_t Co, __mmask16 m, bool first) {
+  constexpr int R = 8;
+  const float* v[R];
+  for (int r = 0; r < R; ++r) v[r] = V + std::min(r, rows - 1) * Tp;
+  __m512 acc[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) acc[r] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, out + std::min(r, rows - 1) * Co);
+  for (int64_t t = 0; t < T; ++t) {
+    const __m512 d = _mm512_load_ps(Dt + t * 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(v[r][t]), d, acc[r]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+    if (r < rows) _mm512_mask_storeu_ps(out + r * Co, m, acc[r]);
+}
+
 // The weight gradient of the 3x3 same conv of Winograd's form, dU [16][C][Co], summed per part of
 // the images (kWeightGradParts, as conv_weight_grad) an image at a time: the products of its
-// patches' transforms V with its gradient tiles' transforms D, summed over the tiles by lane_sums;
-// then the parts in order, and dw = G^T dU G.
+// patches' transforms V with its gradient tiles' transforms D, summed over the tiles with the
+// output channels in lanes (winograd_channel_sums; lane_sums for more than 16); then the parts in
+// order, and dw = G^T dU G.
 class WinogradWeightGrad {
  public:
   explicit WinogradWeightGrad(const Conv2dShape& s)
@@ -1012,9 +1035,24 @@ class WinogradWeightGrad {
     for (int64_t c = 0; c < C_; ++c) off[c] = c * ws_.Tp;
     ws_.input_transform(x, C_, V);
     ws_.gradient_transform(dy, Co_, D);
-    for (int pos = 0; pos < kTile; ++pos)
-      lane_sums(V + pos * ws_.plane(C_), off, C_, D + pos * ws_.plane(Co_), Co_, ws_.Tp,
-                partial_ + part * size_ + pos * C_ * Co_, !first);
+    float* sums = partial_ + part * size_;
+    if (Co_ > 16) {  // more output channels than lanes: the tiles in lanes, then the lanes summed
+      for (int pos = 0; pos < kTile; ++pos)
+        lane_sums(V + pos * ws_.plane(C_), off, C_, D + pos * ws_.plane(Co_), Co_, ws_.Tp, sums + pos * C_ * Co_, !first);
+      return;
+    }
+    // The output channels in lanes: D transposed per position, [T][16].
+    thread_local std::vector<float> dt_buffer;
+    float* Dt = aligned_scratch(dt_buffer, ws_.T * 16);
+    if (Co_ < 16) std::fill(Dt, Dt + ws_.T * 16, 0.0f);
+    for (int pos = 0; pos < kTile; ++pos) {
+      const float* Dp = D + pos * ws_.plane(Co_);
+      transpose_into([&](int64_t co) { return Dp + co * ws_.Tp; }, Co_, ws_.T, Dt, 16);
+      for (int64_t c0 = 0; c0 < C_; c0 += 8)
+        winograd_channel_sums(V + pos * ws_.plane(C_) + c0 * ws_.Tp, ws_.Tp, ws_.T, Dt,
+                              static_cast<int>(std::min<int64_t>(8, C_ - c0)), sums + (pos * C_ + c0) * Co_, Co_,
+                              first_lanes(Co_), first);
+    }
   }
   // dw (+)= G^T dU G, dU the parts' sums in order.
   void finish(float* dw, bool accumulate) const {
