@@ -33,7 +33,10 @@ export async function timeTrainStep(model: GMN, rng: Rng, repeats = 5): Promise<
 
 export interface TrainStepResult {
   threads: number;
+  /** The median of the rounds' medians (each round: our step, the floor's sgemm, PyTorch's step). */
   stepMs: number;
+  /** Each round's figures, in order. */
+  rounds: { stepMs: number; floorMs: number; pytorchMs?: number }[];
   imagesPerSecond: number;
   gflopPerStep: number;
   peakRssMB: number;
@@ -69,41 +72,69 @@ async function tfjsStep(model: GMN, rng: Rng, ourSeconds: number): Promise<Train
   return { ms, threads: 1, lossRelativeDifference };
 }
 
+// Rounds of our step, the floor and PyTorch's step, alternated: the machine's speed drifts by tens
+// of percent within minutes, and alternating spreads the drift over all three alike.
+const ROUNDS = 3;
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
 export async function trainStep(): Promise<TrainStepResult> {
   const model = new GMN({}, { device: 'cpu' });
   const rng = new Rng(1);
-  const seconds = await timeTrainStep(model, rng);
   const flops = stepFlops(model.config);
-  console.log(`gmn cpu, ${getThreads()} threads: ${(seconds * 1e3).toFixed(0)} ms per step, ${(model.rows / seconds).toFixed(0)} images/s, ` +
-    `${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
-  // The process's peak resident memory so far: the model, its activations and gradients, Adam's state.
-  const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  console.log(`  peak resident memory of this process: ${peakRssMB.toFixed(0)} MB`);
-
-  // The floor: the step's FLOPs at the best sgemm rate found on this machine now, measured right
-  // after our step and before the minutes of TensorFlow.js (the machine's speed drifts).
-  const best = await bestSgemm(getThreads());
-  const floor = flops.total / best.rate;
+  const rounds: TrainStepResult['rounds'] = [];
+  const rates: { rate: number; by: string }[] = [];
+  let pytorch: TrainStepResult['pytorch'] | undefined;
+  let torchThreads = getThreads();
+  let peakRssMB = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const seconds = await timeTrainStep(model, rng);
+    // The process's peak resident memory after training steps (the model, its activations and
+    // gradients, Adam's state), read before the floor's sgemm allocates its large matrices.
+    if (r === 0) peakRssMB = process.resourceUsage().maxRSS / 1024;
+    // The floor: the step's FLOPs at the best sgemm rate found on this machine now.
+    const best = await bestSgemm(getThreads());
+    rates.push(best);
+    const round: TrainStepResult['rounds'][number] = { stepMs: seconds * 1e3, floorMs: (flops.total / best.rate) * 1e3 };
+    const torch = pytorchStep(model);
+    if ('ms' in torch) (round.pytorchMs = torch.ms), (torchThreads = torch.threads);
+    else pytorch ??= torch; // skipped: why
+    rounds.push(round);
+    console.log(`  round ${r + 1}: our step ${round.stepMs.toFixed(0)} ms, floor ${round.floorMs.toFixed(0)} ms, PyTorch ${round.pytorchMs?.toFixed(0) ?? '-'} ms`);
+  }
+  const seconds = median(rounds.map((r) => r.stepMs)) / 1e3;
+  console.log(`gmn cpu, ${getThreads()} threads: ${(seconds * 1e3).toFixed(0)} ms per step (the median of ${ROUNDS} rounds' medians of 5 steps), ` +
+    `${(model.rows / seconds).toFixed(0)} images/s, ${(flops.total / 1e9).toFixed(2)} GFLOP a step (conv ${(flops.conv / 1e9).toFixed(2)}, ` +
+    `matrix products ${(flops.matmul / 1e9).toFixed(2)}) = ${gflops(flops.total, seconds)}`);
+  console.log(`  peak resident memory of this process after the first round's steps: ${peakRssMB.toFixed(0)} MB`);
+  const floorMs = median(rounds.map((r) => r.floorMs));
+  const best = rates[rounds.findIndex((r) => r.floorMs === floorMs)];
   console.log(
-    `  floor: ${(floor * 1e3).toFixed(0)} ms (the step's FLOPs at ${(best.rate / 1e9).toFixed(1)} GFLOP/s, the best sgemm here: ${best.by} at 5334x1024x1024); the step takes ${(seconds / floor).toFixed(2)}x its floor`,
+    `  floor: ${floorMs.toFixed(0)} ms (the step's FLOPs at ${(best.rate / 1e9).toFixed(1)} GFLOP/s, the best sgemm here: ${best.by} at 5334x1024x1024; the median round's); the step takes ${((seconds * 1e3) / floorMs).toFixed(2)}x its floor`,
   );
-  const pytorch = pytorchStep(model, seconds);
+  const torchMs = rounds.flatMap((r) => (r.pytorchMs === undefined ? [] : [r.pytorchMs]));
+  if (!pytorch) {
+    const ms = median(torchMs);
+    pytorch = { ms, threads: torchThreads };
+    console.log(`  PyTorch ${torchThreads} threads (float32, same model): ${ms.toFixed(0)} ms per step (the median of ${torchMs.length} rounds' medians of 5 steps); gmn is ${(ms / (seconds * 1e3)).toFixed(2)}x as fast`);
+  }
   const tfjs = await tfjsStep(model, rng, seconds);
   model.dispose();
   return {
     threads: getThreads(),
     stepMs: seconds * 1e3,
+    rounds,
     imagesPerSecond: model.rows / seconds,
     gflopPerStep: flops.total / 1e9,
     peakRssMB,
-    floor: { ms: floor * 1e3, gflops: best.rate / 1e9, by: best.by },
+    floor: { ms: floorMs, gflops: best.rate / 1e9, by: best.by },
     pytorch,
     tfjs,
   };
 }
 
 /** The PyTorch reference's step (bench/reference/gmn_reference.py) on the same machine and threads. */
-function pytorchStep(model: GMN, seconds: number): TrainStepResult['pytorch'] {
+function pytorchStep(model: GMN): TrainStepResult['pytorch'] {
   const reference = path.join(import.meta.dirname, 'reference', 'gmn_reference.py');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gmn-bench-'));
   const config = path.join(dir, 'paper.json');
@@ -125,6 +156,5 @@ function pytorchStep(model: GMN, seconds: number): TrainStepResult['pytorch'] {
   const blas = torchBlasWarning(python);
   if (blas) console.log(`  warning: ${blas}`);
   const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; threads: number };
-  console.log(`  PyTorch ${ref.threads} threads (float32, same model): ${ref.ms_per_step.toFixed(0)} ms per step; gmn is ${(ref.ms_per_step / (seconds * 1e3)).toFixed(2)}x as fast`);
   return { ms: ref.ms_per_step, threads: ref.threads };
 }
