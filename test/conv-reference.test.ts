@@ -104,6 +104,7 @@ for (const [title, g] of [
   ['3x3, pads 1, 28x28, 16 channels (Winograd: the model\'s decoder block)', { N: 2, Ci: 16, Co: 16, H: 28, W: 28, kh: 3, kw: 3, pt: 1, pl: 1 }],
   ['3x3, pads 1, 21x30, 5 -> 11 channels (Winograd: a last tile row half outside, 15 tiles a row, a partial block of channels)', { N: 2, Ci: 5, Co: 11, H: 21, W: 30, kh: 3, kw: 3, pt: 1, pl: 1 }],
   ['3x3, pads 1, 20x20, 18 images, 4 -> 6 channels (Winograd\'s smallest; the weight gradient over 16 parts of the images)', { N: 18, Ci: 4, Co: 6, H: 20, W: 20, kh: 3, kw: 3, pt: 1, pl: 1 }],
+  ['3x3, pads 1, 20x20, 5 -> 20 channels (Winograd with more output channels than lanes: its weight gradient by lane sums)', { N: 3, Ci: 5, Co: 20, H: 20, W: 20, kh: 3, kw: 3, pt: 1, pl: 1 }],
   // Stride 2, kernels of even sides, phase planes of 8 to 16 columns: on AVX-512 a plane row is one
   // vector (forward and input gradient), and the weight gradient holds the output channels in lanes.
   ['4x4 stride 2, 28 -> 13, 18 images, 16 channels (the decoder\'s 13 -> 28 transposed conv seen as the conv it is the input gradient of)', { N: 18, Ci: 16, Co: 16, H: 28, W: 28, kh: 4, kw: 4, pt: 0, pl: 0, s: 2, Ho: 13, Wo: 13 }],

@@ -302,10 +302,10 @@ struct SameTaps {
   }
 };
 
-// What SameConv (and Winograd) add to their sums and store beside them (the residual blocks,
-// residual_block_*): out = ((accumulate ? out : 0) + residual) + sum, then prelu(out, slope[co]) in
-// activated, as the add and prelu kernels compute them. The residual and activated tensors have
-// the output's shape.
+// What the same-size kernels (SameConv, Winograd, lane_conv) add to their sums and store beside
+// them (the residual blocks, residual_block_*): out = ((accumulate ? out : 0) + residual) + sum, then
+// prelu(out, slope[co]) + addend in activated, as the add and prelu kernels compute them. The
+// residual, addend and activated tensors have the output's shape.
 struct Epilogue {
   const float* residual = nullptr;
   const float* slope = nullptr;  // with activated
