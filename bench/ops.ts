@@ -8,6 +8,7 @@ import { Rng } from '../src/data/rng.js';
 import { GMN } from '../src/model/gmn.js';
 import { loadBinding, type NativeBinding, type NativeTensor } from '../src/native/binding.js';
 import { Optimizer, resolveOptimizer } from '../src/train/optimizer.js';
+import { median } from './timing.js';
 
 export interface OpRow {
   op: string;
@@ -130,7 +131,6 @@ export async function opProfile(steps = 7): Promise<{ stepMs: number; rows: OpRo
     optimizer.dispose();
     model.dispose();
   }
-  const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
   const stepMs = median(stepTimes);
   // Program.run is the replayed pass itself, whose jobs are counted under their own ops.
   const names = new Set(perStep.flatMap((m) => [...m.keys()]).filter((op) => op !== 'Program.run'));

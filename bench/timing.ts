@@ -1,6 +1,11 @@
 // Timing helpers shared by the benchmarks.
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** The middle value of `values` (the upper one of an even count). */
+export function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 /** Median seconds of `repeats` runs of `fn`, after `warmup` untimed runs. */
 export async function medianSeconds(fn: () => Promise<void> | void, repeats = 7, warmup = 2): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
@@ -10,8 +15,7 @@ export async function medianSeconds(fn: () => Promise<void> | void, repeats = 7,
     await fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 /**
@@ -47,7 +51,7 @@ export async function alternatedMedianSeconds(fns: Array<() => Promise<void>>, r
       times[f].push(Number(process.hrtime.bigint() - t0) / 1e9 / calls[f]);
     }
   }
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
+  return times.map(median);
 }
 
 export function gflops(flop: number, seconds: number): string {

@@ -14,7 +14,7 @@ import { Optimizer, resolveOptimizer } from '../src/train/optimizer.js';
 import { bestSgemm } from './gemm.js';
 import { findTorchPython, torchBlasWarning } from './python.js';
 import { stepFlops } from './flops.js';
-import { gflops, medianSeconds } from './timing.js';
+import { gflops, median, medianSeconds } from './timing.js';
 
 /** Median seconds of a training step of `model` (forward, backward, Adam) on a random batch. */
 export async function timeTrainStep(model: GMN, rng: Rng, repeats = 5): Promise<number> {
@@ -75,8 +75,6 @@ async function tfjsStep(model: GMN, rng: Rng, ourSeconds: number): Promise<Train
 // Rounds of our step, the floor and PyTorch's step, alternated: the machine's speed drifts by tens
 // of percent within minutes, and alternating spreads the drift over all three alike.
 const ROUNDS = 3;
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 export async function trainStep(): Promise<TrainStepResult> {
   const model = new GMN({}, { device: 'cpu' });

@@ -758,6 +758,29 @@ void same_size_conv(const float* w, const Conv2dShape& s, bool input_grad, const
       .run(in, out, s.N, accumulate, e);
 }
 
+// Image [C, H, W] into C planes of `height` rows ld apart, zero-padded: element (c, i, j) at row
+// i + top, column j + left (what falls past the planes is dropped).
+void padded_planes(const float* image, int64_t C, int64_t H, int64_t W, int64_t top, int64_t left, int64_t height,
+                   int64_t ld, float* planes) {
+  std::fill(planes, planes + C * height * ld, 0.0f);
+  const int64_t rows = std::min(H, height - top), cols = std::min(W, ld - left);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* from = image + (c * H + i) * W;
+      float* to = planes + (c * height + i + top) * ld + left;
+      for (int64_t j = 0; j < cols; j += 16) {  // rows of a few dozen floats: masked moves, not calls
+        const __mmask16 m = first_lanes(cols - j);
+        _mm512_mask_storeu_ps(to + j, m, _mm512_maskz_loadu_ps(m, from + j));
+      }
+    }
+}
+
+// dst [n][L] = the C rows of src (row c at src + c * ld, n values) transposed, lanes C..L zero.
+void channels_to_lanes(const float* src, int64_t C, int64_t n, int64_t ld, int64_t L, float* dst) {
+  if (C < L) std::fill(dst, dst + n * L, 0.0f);
+  transpose_into([&](int64_t c) { return src + c * ld; }, C, n, dst, L);
+}
+
 // ---- Stride-2 convs of even kernels whose phase planes are 8 to 16 columns wide, on AVX-512: a
 // plane row is one vector. Per image, the planes are copied into rows of kRow floats (zero-padded)
 // and 8 output planes by up to 3 rows are summed in registers over the taps k = (plane, a, b),
@@ -858,13 +881,7 @@ class RowConv {
   // One image's input planes, rows of kRow floats.
   void fill(const float* image, float* planes) const {
     if (!input_grad_) return phase_rows(ph_.x, image, planes);
-    const int64_t top = ph_.kh - 1, left = ph_.kw - 1;
-    for (int64_t co = 0; co < s_.Co; ++co)
-      for (int64_t r = 0; r < in_rows_; ++r) {
-        float* row = planes + (co * in_rows_ + r) * kRow;
-        _mm512_storeu_ps(row, _mm512_setzero_ps());
-        if (r >= top && r < top + s_.Ho) copy_row(image + (co * s_.Ho + r - top) * s_.Wo, row + left, s_.Wo);
-      }
+    padded_planes(image, s_.Co, s_.Ho, s_.Wo, ph_.kh - 1, ph_.kw - 1, in_rows_, kRow, planes);
   }
 
   // Stores rows [i0, i0 + R) of a block's 8 output planes into the image.
@@ -1028,15 +1045,15 @@ class WinogradWeightGrad {
   // Part `part`'s sums (+)= image x [C][H][W] with its output gradient dy [Co][H][W].
   void add(int64_t part, const float* x, const float* dy, bool first) const {
     thread_local std::vector<float> v_buffer, d_buffer;
-    thread_local std::vector<int64_t> rows;
     float* V = aligned_scratch(v_buffer, ws_.buffer(C_));
     float* D = aligned_scratch(d_buffer, ws_.buffer(Co_));
-    int64_t* off = scratch(rows, C_);
-    for (int64_t c = 0; c < C_; ++c) off[c] = c * ws_.Tp;
     ws_.input_transform(x, C_, V);
     ws_.gradient_transform(dy, Co_, D);
     float* sums = partial_ + part * size_;
     if (Co_ > 16) {  // more output channels than lanes: the tiles in lanes, then the lanes summed
+      thread_local std::vector<int64_t> rows;
+      int64_t* off = scratch(rows, C_);
+      for (int64_t c = 0; c < C_; ++c) off[c] = c * ws_.Tp;
       for (int pos = 0; pos < kTile; ++pos)
         lane_sums(V + pos * ws_.plane(C_), off, C_, D + pos * ws_.plane(Co_), Co_, ws_.Tp, sums + pos * C_ * Co_, !first);
       return;
@@ -1044,10 +1061,8 @@ class WinogradWeightGrad {
     // The output channels in lanes: D transposed per position, [T][16].
     thread_local std::vector<float> dt_buffer;
     float* Dt = aligned_scratch(dt_buffer, ws_.T * 16);
-    if (Co_ < 16) std::fill(Dt, Dt + ws_.T * 16, 0.0f);
     for (int pos = 0; pos < kTile; ++pos) {
-      const float* Dp = D + pos * ws_.plane(Co_);
-      transpose_into([&](int64_t co) { return Dp + co * ws_.Tp; }, Co_, ws_.T, Dt, 16);
+      channels_to_lanes(D + pos * ws_.plane(Co_), Co_, ws_.T, ws_.Tp, 16, Dt);
       for (int64_t c0 = 0; c0 < C_; c0 += 8)
         winograd_channel_sums(V + pos * ws_.plane(C_) + c0 * ws_.Tp, ws_.Tp, ws_.T, Dt,
                               static_cast<int>(std::min<int64_t>(8, C_ - c0)), sums + (pos * C_ + c0) * Co_, Co_,
@@ -1106,23 +1121,6 @@ void each_part(int64_t N, int64_t parts, F f) {
 // same bits for any thread count; other sums than the grid's, so other last bits than
 // GMN_CPU=avx2. Kernels of 2x2 and 3x3 (phased) taps; for same-size convs (input planes x's
 // channels, padded) and where row_planes(s, false) (x's phase planes, rows of kRow).
-
-// Image [C, H, W] into C planes of `height` rows ld apart, zero-padded: element (c, i, j) at row
-// i + top, column j + left (what falls past the planes is dropped).
-void padded_planes(const float* image, int64_t C, int64_t H, int64_t W, int64_t top, int64_t left, int64_t height,
-                   int64_t ld, float* planes) {
-  std::fill(planes, planes + C * height * ld, 0.0f);
-  const int64_t rows = std::min(H, height - top), cols = std::min(W, ld - left);
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* from = image + (c * H + i) * W;
-      float* to = planes + (c * height + i + top) * ld + left;
-      for (int64_t j = 0; j < cols; j += 16) {  // rows of a few dozen floats: masked moves, not calls
-        const __mmask16 m = first_lanes(cols - j);
-        _mm512_mask_storeu_ps(to + j, m, _mm512_maskz_loadu_ps(m, from + j));
-      }
-    }
-}
 
 // One image's operands: P input planes (plane p's row r at planes + p * plane + r * ld, output
 // pixel (i, j)'s tap (a, b) at row step * i + a, column step * j + b), dy transposed [Ho * Wo][CV *
@@ -1213,9 +1211,7 @@ void channel_lane_weight_grad(const float* x, const float* dy, float* dw, const 
     const float* image = x + n * in;
     if (rows) phase_rows(ph.x, image, planes);
     else padded_planes(image, s.Ci, s.H, s.W, s.pad_top, s.pad_left, height, ld, planes);
-    const float* grad = dy + n * s.Co * pixels;
-    if (s.Co < CV * 16) std::fill(dyt, dyt + pixels * CV * 16, 0.0f);
-    transpose_into([&](int64_t co) { return grad + co * pixels; }, s.Co, pixels, dyt, CV * 16);
+    channels_to_lanes(dy + n * s.Co * pixels, s.Co, pixels, pixels, CV * 16, dyt);
     float* sums = partial + part * size;
     const LaneGrid g{planes, plane, ld, step, P, dyt, s.Ho, s.Wo, sums, first};
     if (kh == 2 && CV == 1) channel_lane_image<2, 2, 1>(g);
@@ -1719,10 +1715,11 @@ void lane_block(const float* planes, const int64_t* pixel, const int64_t* index,
 }
 
 // Where lane_conv runs: AVX-512 chosen, up to 32 output channels (input channels for the input
-// gradient), and none of the kernels above for this conv (1x1, same size on flat runs, plane rows).
+// gradient), and none of the kernels above for this conv (1x1, plane rows; same-size convs choose
+// theirs in same_size_conv).
 bool lane_conv(const Conv2dShape& s, bool input_grad) {
   return cpu_isa().active == CpuIsa::Avx512 && (input_grad ? s.Ci : s.Co) <= 32 && !pointwise(s) &&
-         (!same_size(s) || lanes_beat_runs(s, input_grad)) && !row_planes(s, input_grad);
+         !same_size(s) && !row_planes(s, input_grad);
 }
 
 // y (+)= the conv s of x, or with input_grad dx (+)= its input gradient of dy (in: x or dy, out: y
