@@ -20,16 +20,13 @@ namespace {
 constexpr double kNormFloor = 1e-8;
 constexpr float kMinStrength = 1e-10f, kMaxStrength = 10.0f;
 
-// In 8 double lanes (vec8.h; products of floats are exact in double), the lanes then the tail
-// summed in order: vectorised for any instruction set, the same bits on each.
+// By sum_eights (vec8.h; products of floats are exact in double), then the tail in order:
+// vectorised for any instruction set, the same bits on each.
 double dot(const float* a, const float* b, int64_t n) {
-  Doubles8 lanes{};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    lanes += __builtin_convertvector(load8(a + i), Doubles8) * __builtin_convertvector(load8(b + i), Doubles8);
-  double s = 0.0;
-  for (int l = 0; l < 8; ++l) s += lanes[l];
-  for (; i < n; ++i) s += double(a[i]) * b[i];
+  double s = sum_eights(n, [&](int64_t i) {
+    return __builtin_convertvector(load8(a + i), Doubles8) * __builtin_convertvector(load8(b + i), Doubles8);
+  });
+  for (int64_t i = n / 8 * 8; i < n; ++i) s += double(a[i]) * b[i];
   return s;
 }
 

@@ -26,23 +26,18 @@ inline T input_grad(const T& x, const T& dy, const T& a) {
 inline float negative_part(float x) { return x > 0.0f ? 0.0f : x; }
 
 // One row of `n` values of channel slope a: its input gradient, and its slope gradient (the sum of
-// dy * x where x <= 0) in 8 double lanes (a GCC vector: vectorised for any instruction set, same
-// lanes everywhere) combined in lane order, so the same bits whatever the thread count.
+// dy * x where x <= 0) by sum_eights (vec8.h) and then the tail in order, so the same bits
+// whatever the thread count.
 
 double prelu_row(const float* __restrict x, const float* __restrict dy, float* __restrict dx, float a, int64_t n,
                  bool accumulate, bool slope) {
   if (dx) map_row(dx, n, accumulate, [&](int64_t i, auto like) { return input_grad(at(x, i, like), at(dy, i, like), splat(a, like)); });
   if (!slope) return 0.0;
-  Doubles8 lanes = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const Floats8 xv = load8(x + i), gv = load8(dy + i);
-    const Floats8 negative = xv > 0.0f ? Floats8{} : xv;
-    lanes += __builtin_convertvector(gv, Doubles8) * __builtin_convertvector(negative, Doubles8);
-  }
-  double s = 0.0;
-  for (int l = 0; l < 8; ++l) s += lanes[l];
-  for (; i < n; ++i) s += double(dy[i]) * double(negative_part(x[i]));
+  double s = sum_eights(n, [&](int64_t i) {
+    const Floats8 xv = load8(x + i), negative = xv > 0.0f ? Floats8{} : xv;
+    return __builtin_convertvector(load8(dy + i), Doubles8) * __builtin_convertvector(negative, Doubles8);
+  });
+  for (int64_t i = n / 8 * 8; i < n; ++i) s += double(dy[i]) * double(negative_part(x[i]));
   return s;
 }
 

@@ -24,6 +24,23 @@ inline Floats8 load8(const float* p) {
 }
 inline void store8(float* p, const Floats8& v) { std::memcpy(p, &v, sizeof v); }
 
+// The sum of products(i), 8 doubles for the values i .. i + 7, over i = 0, 8, ... while i + 8 <= n,
+// in four chains of additions (one chain would wait on each addition's latency), combined in a
+// fixed order and then lane by lane: the same bits on every instruction set. The caller adds the
+// values from n / 8 * 8 on.
+template <typename F>
+inline double sum_eights(int64_t n, F products) {
+  Doubles8 lanes[4] = {};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int c = 0; c < 4; ++c) lanes[c] += products(i + 8 * c);
+  for (int c = 0; i + 8 <= n; i += 8, ++c) lanes[c] += products(i);
+  const Doubles8 total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  double s = 0.0;
+  for (int l = 0; l < 8; ++l) s += total[l];
+  return s;
+}
+
 // Which width a map_row body works at: one value, or eight.
 struct One {};
 struct Eight {};
