@@ -89,40 +89,55 @@ struct Update {
   }
 };
 
-// The micro-kernels: C[MR][NR] (row stride ldc) gets sum over k of pa[k][r] * b_k[c], k in order,
-// through `u`, where b_k = pb + k * ldb, or pb + off[k] when kIndexed. ldb is NR for a packed
-// panel, or B's own row stride when the kernel reads rows of B in place; off, rows read in place
-// at any offsets (sgemm_rows).
+// Where a micro-kernel finds op(A)[r][k] of its MR rows: at p[k * step + r] (a packed panel, step
+// MR, or the columns of a transposed A read in place, step lda), or with `rows` at p[r * step + k]
+// (the rows of A read in place, step lda).
+struct APanel {
+  const float* p;
+  int64_t step;
+  bool rows;
+};
+
+// op(A)[r][k] from its panel: the kernels' bodies are instantiated for both layouts.
+template <bool kRows>
+inline float a_at(const float* p, int64_t step, int64_t r, int64_t k) {
+  return kRows ? p[r * step + k] : p[k * step + r];
+}
+
+// The micro-kernels: C[MR][NR] (row stride ldc) gets sum over k of op(A)[r][k] * b_k[c], k in
+// order, through `u`, where b_k = pb + k * ldb, or pb + off[k] when kIndexed. ldb is NR for a
+// packed panel, or B's own row stride when the kernel reads rows of B in place; off, rows read in
+// place at any offsets (sgemm_rows). Each is a body per layout of A and a dispatch between them.
 
 // Portable: plain loops the compiler vectorises for the baseline instruction set.
-template <bool kIndexed>
-void kernel_generic(int64_t kc, const float* pa, const float* pb, int64_t ldb, const int64_t* off, float* C,
-                    int64_t ldc, Update u) {
+template <bool kIndexed, bool kRows>
+void kernel_generic_body(int64_t kc, const float* pa, int64_t a_step, const float* pb, int64_t ldb, const int64_t* off, float* C,
+                         int64_t ldc, Update u) {
   constexpr int MR = 4, NR = 8;  // 8 accumulator vectors of 4 at the SSE baseline: no spills
   float c[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k, pa += MR) {
+  for (int64_t k = 0; k < kc; ++k) {
     const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < NR; ++j) c[r][j] += pa[r] * b[j];
+      for (int j = 0; j < NR; ++j) c[r][j] += a_at<kRows>(pa, a_step, r, k) * b[j];
   }
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NR; ++j) C[r * ldc + j] = u.apply(C[r * ldc + j], c[r][j]);
 }
 
 #if defined(__x86_64__)
-template <bool kIndexed>
-__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa, const float* pb, int64_t ldb,
-                                                     const int64_t* off, float* C, int64_t ldc, Update u) {
+template <bool kIndexed, bool kRows>
+__attribute__((target("avx2,fma"))) void kernel_avx2_body(int64_t kc, const float* pa, int64_t a_step, const float* pb, int64_t ldb,
+                                                          const int64_t* off, float* C, int64_t ldc, Update u) {
   constexpr int MR = 6;  // x 16 columns
   __m256 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
   for (int r = 0; r < MR; ++r) _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T0);  // see kernel_avx512
-  for (int64_t k = 0; k < kc; ++k, pa += MR) {
+  for (int64_t k = 0; k < kc; ++k) {
     const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
-      const __m256 a = _mm256_broadcast_ss(pa + r);
+      const __m256 a = _mm256_set1_ps(a_at<kRows>(pa, a_step, r, k));
       c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
       c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
     }
@@ -143,10 +158,10 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* pa
 }
 
 // NV = 1: the first 16 columns only, for a panel's last 16 or fewer (half the work of a whole tile).
-template <bool kIndexed, int NV = 2>
-__attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t kc, const float* pa, const float* pb,
-                                                                        int64_t ldb, const int64_t* off, float* C,
-                                                                        int64_t ldc, Update u) {
+template <bool kIndexed, int NV, bool kRows>
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512_body(int64_t kc, const float* pa, int64_t a_step, const float* pb,
+                                                                             int64_t ldb, const int64_t* off, float* C,
+                                                                             int64_t ldc, Update u) {
   constexpr int MR = 8;  // x 16 * NV columns
   __m512 c[MR][NV];
   for (int r = 0; r < MR; ++r)
@@ -154,13 +169,13 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t 
   // C's tile is read only after the k loop: fetch its lines now (rows ldc apart miss every cache).
   for (int r = 0; r < MR; ++r)
     for (int h = 0; h < NV; ++h) _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + 16 * h), _MM_HINT_T0);
-  for (int64_t k = 0; k < kc; ++k, pa += MR) {
+  for (int64_t k = 0; k < kc; ++k) {
     const float* b = kIndexed ? pb + off[k] : pb + k * ldb;
     __m512 bv[NV];
     for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_ps(b + 16 * h);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
-      const __m512 a = _mm512_set1_ps(pa[r]);
+      const __m512 a = _mm512_set1_ps(a_at<kRows>(pa, a_step, r, k));
       for (int h = 0; h < NV; ++h) c[r][h] = _mm512_fmadd_ps(a, bv[h], c[r][h]);
     }
   }
@@ -176,8 +191,27 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512(int64_t 
 }
 #endif
 
-using MicroKernel = void (*)(int64_t kc, const float* pa, const float* pb, int64_t ldb, const int64_t* off, float* C,
-                             int64_t ldc, Update u);
+// A micro-kernel's body for one layout of A, and the micro-kernel choosing between them. A's
+// panel goes as scalars, not as an APanel by value: the struct written in parts and read whole
+// stalled store forwarding at every call.
+using KernelBody = void (*)(int64_t kc, const float* pa, int64_t a_step, const float* pb, int64_t ldb,
+                            const int64_t* off, float* C, int64_t ldc, Update u);
+using MicroKernel = void (*)(int64_t kc, const float* pa, int64_t a_step, bool a_rows, const float* pb, int64_t ldb,
+                             const int64_t* off, float* C, int64_t ldc, Update u);
+template <KernelBody Packed, KernelBody Rows>
+void either_layout(int64_t kc, const float* pa, int64_t a_step, bool a_rows, const float* pb, int64_t ldb,
+                   const int64_t* off, float* C, int64_t ldc, Update u) {
+  (a_rows ? Rows : Packed)(kc, pa, a_step, pb, ldb, off, C, ldc, u);
+}
+template <bool kIndexed>
+constexpr MicroKernel kernel_generic = either_layout<kernel_generic_body<kIndexed, false>, kernel_generic_body<kIndexed, true>>;
+#if defined(__x86_64__)
+template <bool kIndexed>
+constexpr MicroKernel kernel_avx2 = either_layout<kernel_avx2_body<kIndexed, false>, kernel_avx2_body<kIndexed, true>>;
+template <bool kIndexed, int NV = 2>
+constexpr MicroKernel kernel_avx512 =
+    either_layout<kernel_avx512_body<kIndexed, NV, false>, kernel_avx512_body<kIndexed, NV, true>>;
+#endif
 
 // A panel of op(B) as a micro-kernel reads it: rows at p + k * ld, or p + off[k] when off is set.
 struct Panel {
@@ -191,9 +225,9 @@ struct Panel {
 // the tasks (row tiles of MC, times column groups when there are few row tiles) pack their rows
 // of op(A) and run the micro-kernel over their panels.
 // half and half_indexed, where given: kernels of the first NR / 2 columns only, for edge panels of
-// that few columns.
-template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel, MicroKernel half = nullptr,
-          MicroKernel half_indexed = nullptr>
+// that few columns (by default the whole kernels).
+template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel, MicroKernel half = kernel,
+          MicroKernel half_indexed = indexed_kernel>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const Rows& B,
           float beta, float* C, int64_t ldc) {
   constexpr int64_t MC = MR * ((96 + MR - 1) / MR), NC = NR * 32;
@@ -204,10 +238,10 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
     });
     return;
   }
-  // The MR x NR tiles of rows [i0, i0 + mc) and panels [q0, q1) of one KC slice; panel(q) gives
-  // panel q of op(B) and its stride between rows.
-  const auto tiles = [&](const float* pa, const auto& panel, int64_t i0, int64_t mc, int64_t j0, int64_t nc, int64_t q0,
-                         int64_t q1, int64_t kc, const Update& update) {
+  // The MR x NR tiles of rows [i0, i0 + mc) and panels [q0, q1) of one KC slice; a_panel(p) gives
+  // op(A)'s rows from p, panel(q) panel q of op(B) and its stride between rows.
+  const auto tiles = [&](const auto& a_panel, const auto& panel, int64_t i0, int64_t mc, int64_t j0, int64_t nc,
+                         int64_t q0, int64_t q1, int64_t kc, const Update& update) {
     float acc[MR * NR];
     const Update raw{1.0f, 0.0f, true};
     // Panel of op(B) outer: its KC x NR floats stay in L1 across the row panels, which come
@@ -219,12 +253,14 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
         const MicroKernel run = b.off ? indexed_kernel : kernel;
         float* c = C + (i0 + p) * ldc + j0 + q * NR;
         if (mr == MR && nr == NR) {
-          run(kc, pa + p * kc, b.p, b.ld, b.off, c, ldc, update);
+          const APanel a = a_panel(p);
+          run(kc, a.p, a.step, a.rows, b.p, b.ld, b.off, c, ldc, update);
           continue;
         }
         // An edge tile: the sums into acc, then the rows and columns that exist into C.
-        const MicroKernel edge = half && nr <= NR / 2 ? (b.off ? half_indexed : half) : run;
-        edge(kc, pa + p * kc, b.p, b.ld, b.off, acc, NR, raw);
+        const MicroKernel edge = nr <= NR / 2 ? (b.off ? half_indexed : half) : run;
+        const APanel a = a_panel(p);
+        edge(kc, a.p, a.step, a.rows, b.p, b.ld, b.off, acc, NR, raw);
         for (int64_t r = 0; r < mr; ++r)
           for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] = update.apply(c[r * ldc + j], acc[r * NR + j]);
       }
@@ -264,10 +300,17 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
               if (B.off) return {B.base + j0 + q * NR, 0, B.off + k0};
               return {B.base + k0 * B.ld + j0 + q * NR, B.ld, nullptr};
             };
+            // Whole panels of op(A) are read in place too (its rows, or a transposed A's columns):
+            // each group would pack them again. A last, partial panel is packed, zero-padded.
             for (int64_t i0 = m0; i0 < m1; i0 += MC) {
-              const int64_t mc = std::min(MC, m1 - i0);
-              pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
-              tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+              const int64_t mc = std::min(MC, m1 - i0), whole = mc / MR * MR;
+              if (whole < mc) pack_a<MR>(A, lda, ta, i0 + whole, mc - whole, k0, kc, pa.data());
+              const auto a_panel = [&](int64_t p) -> APanel {
+                if (p >= whole) return {pa.data(), MR, false};
+                if (ta) return {A + k0 * lda + i0 + p, lda, false};
+                return {A + (i0 + p) * lda + k0, lda, true};
+              };
+              tiles(a_panel, panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
             }
           }
         }
@@ -295,8 +338,9 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
           int64_t i0, mc, q0, q1;
           task(t, i0, mc, q0, q1);
           pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
+          const auto a_panel = [&](int64_t p) -> APanel { return {pa.data() + p * kc, MR, false}; };
           const auto panel = [&](int64_t q) -> Panel { return {packed_b + q * NR * kc, NR, nullptr}; };
-          tiles(pa.data(), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+          tiles(a_panel, panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
         }
       });
     }
@@ -641,8 +685,8 @@ void gemm_for_isa(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha
 // kFewRows rows go to the few-row kernels (a linear layer of one output). The transposed product
 // never transposes back: its padding is the larger one. Each element is the same multiply-adds in
 // the same order (a * b = b * a), so the same bits either way.
-template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel, MicroKernel half = nullptr,
-          MicroKernel half_indexed = nullptr>
+template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel, MicroKernel half = kernel,
+          MicroKernel half_indexed = indexed_kernel>
 void gemm_tiled(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                 const Rows& B, float beta, float* C, int64_t ldc) {
   const auto padded = [](int64_t rows, int64_t cols) { return (rows + MR - 1) / MR * MR * ((cols + NR - 1) / NR * NR); };
