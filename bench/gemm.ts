@@ -4,6 +4,7 @@
 // and a plain TypeScript loop. Shapes: the model's own products and large ones. Ratios > 1 mean gmn
 // is faster. GMN_CPU=avx512|avx2|generic selects our micro-kernel (see `gmn doctor`).
 import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as ort from 'onnxruntime-node';
 
@@ -12,7 +13,7 @@ import type { CpuBackendInfo } from '../src/native/binding.js';
 import { Rng } from '../src/data/rng.js';
 import { GraphBuilder } from '../src/onnx/graph.js';
 import { findTorchPython, torchBlasWarning } from './python.js';
-import { gflops, medianSeconds, settledMedianSeconds } from './timing.js';
+import { gflops, median, medianSeconds, queuedMedianSeconds, settledMedianSeconds } from './timing.js';
 
 /** [N, K, M]: x [N, K] times w^T, w [M, K]. */
 export const GEMM_SHAPES: Array<[number, number, number]> = [
@@ -79,29 +80,40 @@ print(json.dumps(out))`;
 
 export interface GemmRow {
   shape: string;
+  /** GFLOP/s: the median of the rounds' (each round's figure a median of calls), and every round's. */
   gmn: number;
   ort: number;
   torch: number | null;
   typescript: number | null;
+  rounds: { gmn: number[]; ort: number[]; torch: number[] };
 }
 
-/** GFLOP/s per shape. */
+/** Rounds of the native and onnxruntime measurements and of torch.mm's (a process each). */
+const GEMM_ROUNDS = 3;
+
+/**
+ * GFLOP/s per shape: gmn, onnxruntime-node and torch.mm measured in alternated rounds (every shape
+ * by each contender in turn, then the next round), each reported as the median of its rounds. The
+ * machine's speed drifts within minutes: one measurement of each, minutes apart, put the same
+ * code anywhere between 0.5x and 1x torch.mm at one shape. gmn's calls are queued in batches, as a
+ * training step issues them (queuedMedianSeconds); torch.mm's run back to back in Python's loop;
+ * onnxruntime's session.run is awaited call by call (concurrent runs of a session would share its
+ * threads).
+ */
 export async function gemm(): Promise<GemmRow[]> {
   const rows: GemmRow[] = [];
   const rng = new Rng(1);
   const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.nextFloat() - 1);
   const threads = getThreads();
   const cpu = backends()[0] as CpuBackendInfo;
-  const torch = torchTimes(threads);
+  const python = findTorchPython();
   console.log(
     `gmn cpu (${cpu.isa} kernels), ${threads} threads; onnxruntime-node ${ort.env.versions?.common ?? ''} MatMul at ${threads} threads` +
-      (torch ? `; torch.mm at ${threads} threads` : '; torch.mm: no Python with torch found (apt-get install python3-torch libopenblas0-pthread)'),
+      (python ? `; torch.mm at ${threads} threads` : '; torch.mm: no Python with torch found (apt-get install python3-torch libopenblas0-pthread)') +
+      `; the median of ${GEMM_ROUNDS} alternated rounds`,
   );
-  const python = torch && findTorchPython();
   const blas = python ? torchBlasWarning(python) : null;
   if (blas) console.log(`warning: ${blas}`);
-  console.log('| N x K x M | gmn GFLOP/s | ort MatMul GFLOP/s | gmn / ort | torch.mm GFLOP/s | gmn / torch | TypeScript loop GFLOP/s |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   // Half a second of products before the first measurement: the first shape measured right after
   // start-up ran at half its rate (the pool's threads and the CPU's clock still settling).
   {
@@ -110,30 +122,57 @@ export async function gemm(): Promise<GemmRow[]> {
     for (const t0 = Date.now(); Date.now() - t0 < 500; ) await linearForward(x, w, null, y);
     for (const a of [x, w, y]) a.dispose();
   }
+  const cases = await Promise.all(
+    GEMM_SHAPES.map(async ([N, K, M]) => {
+      const xs = rand(N * K), ws = rand(M * K);
+      const session = await ortMatMul(ws, N, K, M, threads);
+      return {
+        N, K, M, xs, ws, session,
+        x: tensor(xs, [N, K]), w: tensor(ws, [M, K]), y: zeros([N, M]),
+        feeds: { x: new ort.Tensor('float32', xs, [N, K]) },
+        ours: [] as number[], theirs: [] as number[], torch: [] as number[],
+      };
+    }),
+  );
+  try {
+    for (let r = 0; r < GEMM_ROUNDS; r++) {
+      for (const c of cases) {
+        await sleep(200);
+        c.ours.push(await queuedMedianSeconds(() => linearForward(c.x, c.w, null, c.y)));
+      }
+      for (const c of cases) c.theirs.push(await settledMedianSeconds(() => c.session.run(c.feeds).then(() => undefined), 11, 2));
+      const torch = python ? torchTimes(threads) : null;
+      for (const c of cases) {
+        const t = torch?.get(`${c.N}x${c.K}x${c.M}`);
+        if (t) c.torch.push(t);
+      }
+    }
+  } finally {
+    for (const c of cases) {
+      await c.session.release();
+      for (const a of [c.x, c.w, c.y]) a.dispose();
+    }
+  }
+  console.log('| N x K x M | gmn GFLOP/s | ort MatMul GFLOP/s | gmn / ort | torch.mm GFLOP/s | gmn / torch | TypeScript loop GFLOP/s |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   // The TypeScript loops run after every native and onnxruntime measurement: V8 compiles and
   // collects for them on background threads, which would share the two cores with the products
   // measured next.
-  const measured: Array<{ N: number; K: number; M: number; xs: Float32Array; ws: Float32Array; ours: number; theirs: number }> = [];
-  for (const [N, K, M] of GEMM_SHAPES) {
-    const xs = rand(N * K);
-    const ws = rand(M * K);
-    const x = tensor(xs, [N, K]);
-    const w = tensor(ws, [M, K]);
-    const y = zeros([N, M]);
-    const ours = await settledMedianSeconds(() => linearForward(x, w, null, y), 21, 3);
-    const session = await ortMatMul(ws, N, K, M, threads);
-    const feeds = { x: new ort.Tensor('float32', xs, [N, K]) };
-    const theirs = await settledMedianSeconds(() => session.run(feeds).then(() => undefined), 21, 3);
-    await session.release();
-    for (const a of [x, w, y]) a.dispose();
-    measured.push({ N, K, M, xs, ws, ours, theirs });
-  }
-  for (const { N, K, M, xs, ws, ours, theirs } of measured) {
+  for (const { N, K, M, xs, ws, ours: oursRounds, theirs: theirsRounds, torch: torchRounds } of cases) {
     const flop = 2 * N * K * M;
-    const t = torch?.get(`${N}x${K}x${M}`);
+    const ours = median(oursRounds), theirs = median(theirsRounds);
+    const t = torchRounds.length ? median(torchRounds) : undefined;
     const js = flop <= 2 * 256 * 784 * 784 ? await medianSeconds(() => jsLinear(xs, ws, new Float32Array(N * M), N, K, M), 3, 1) : null;
     const rate = (s: number) => (flop / s / 1e9).toFixed(1);
-    rows.push({ shape: `${N}x${K}x${M}`, gmn: flop / ours / 1e9, ort: flop / theirs / 1e9, torch: t ? flop / t / 1e9 : null, typescript: js ? flop / js / 1e9 : null });
+    const rates = (times: number[]) => times.map((s) => flop / s / 1e9);
+    rows.push({
+      shape: `${N}x${K}x${M}`,
+      gmn: flop / ours / 1e9,
+      ort: flop / theirs / 1e9,
+      torch: t ? flop / t / 1e9 : null,
+      typescript: js ? flop / js / 1e9 : null,
+      rounds: { gmn: rates(oursRounds), ort: rates(theirsRounds), torch: rates(torchRounds) },
+    });
     console.log(
       `| ${N} x ${K} x ${M} | ${rate(ours)} | ${rate(theirs)} | ${(theirs / ours).toFixed(2)} | ${t ? rate(t) : '-'} | ${t ? (t / ours).toFixed(2) : '-'} | ${js ? gflops(flop, js).replace(' GFLOP/s', '') : '-'} |`,
     );

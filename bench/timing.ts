@@ -19,6 +19,24 @@ export async function medianSeconds(fn: () => Promise<void> | void, repeats = 7,
 }
 
 /**
+ * Median seconds a call over `repeats` batches of `batch` calls of `fn` issued without awaiting each
+ * (as a training step issues its ops: the executor runs them back to back), after `warmup` batches.
+ * Awaiting every call adds the round trip to the executor's thread and back to each, and lets the
+ * pool's workers fall asleep between calls (waking one took up to milliseconds here).
+ */
+export async function queuedMedianSeconds(fn: () => Promise<void>, batch = 10, repeats = 7, warmup = 1): Promise<number> {
+  const once = () => Promise.all(Array.from({ length: batch }, fn));
+  for (let i = 0; i < warmup; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    await once();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9 / batch);
+  }
+  return median(times);
+}
+
+/**
  * medianSeconds after a 200 ms pause, the same for every contender: the background work of what
  * ran before (V8's compiler and collector, a released session's threads) would otherwise share
  * the cores with the measurement.
