@@ -266,6 +266,18 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
       }
     }
   };
+  // op(A)'s rows [i0, i0 + mc) of the KC slice at k0, as tiles() takes them: whole panels read in
+  // place when `in_place` (A's rows, or a transposed A's columns), the rest packed into pa
+  // (zero-padded): packing pays only where a panel is read again for many panels of op(B).
+  const auto a_source = [&](bool in_place, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* pa) {
+    const int64_t whole = in_place ? mc / MR * MR : 0;
+    if (whole < mc) pack_a<MR>(A, lda, ta, i0 + whole, mc - whole, k0, kc, pa);
+    return [=](int64_t p) -> APanel {
+      if (p >= whole) return {pa + (p - whole) * kc, MR, false};
+      if (ta) return {A + k0 * lda + i0 + p, lda, false};
+      return {A + (i0 + p) * lda + k0, lda, true};
+    };
+  };
   const int64_t tiles_m = (M + MC - 1) / MC;
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
     const int64_t nc = std::min(NC, N - j0), panels = (nc + NR - 1) / NR;
@@ -300,17 +312,10 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
               if (B.off) return {B.base + j0 + q * NR, 0, B.off + k0};
               return {B.base + k0 * B.ld + j0 + q * NR, B.ld, nullptr};
             };
-            // Whole panels of op(A) are read in place too (its rows, or a transposed A's columns):
-            // each group would pack them again. A last, partial panel is packed, zero-padded.
+            // op(A) in place: each group would pack it again.
             for (int64_t i0 = m0; i0 < m1; i0 += MC) {
-              const int64_t mc = std::min(MC, m1 - i0), whole = mc / MR * MR;
-              if (whole < mc) pack_a<MR>(A, lda, ta, i0 + whole, mc - whole, k0, kc, pa.data());
-              const auto a_panel = [&](int64_t p) -> APanel {
-                if (p >= whole) return {pa.data(), MR, false};
-                if (ta) return {A + k0 * lda + i0 + p, lda, false};
-                return {A + (i0 + p) * lda + k0, lda, true};
-              };
-              tiles(a_panel, panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+              const int64_t mc = std::min(MC, m1 - i0);
+              tiles(a_source(true, i0, mc, k0, kc, pa.data()), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
             }
           }
         }
@@ -337,10 +342,9 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
         for (int64_t t = t0; t < t1; ++t) {
           int64_t i0, mc, q0, q1;
           task(t, i0, mc, q0, q1);
-          pack_a<MR>(A, lda, ta, i0, mc, k0, kc, pa.data());
-          const auto a_panel = [&](int64_t p) -> APanel { return {pa.data() + p * kc, MR, false}; };
           const auto panel = [&](int64_t q) -> Panel { return {packed_b + q * NR * kc, NR, nullptr}; };
-          tiles(a_panel, panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+          tiles(a_source(q1 - q0 <= 2, i0, mc, k0, kc, pa.data()), panel, i0, mc, j0, nc, q0, q1, kc,
+                Update{alpha, beta, k0 == 0});
         }
       });
     }

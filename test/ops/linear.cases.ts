@@ -35,6 +35,10 @@ export const harness: OpCase[] = [
   linear('linear, tiled sizes', 67, 260, 35, true, 24),
   // ...and, with more row tiles, packed once per slice and shared by the tasks.
   linear('linear, many rows', 500, 70, 40, true, 16),
+  // Many row tiles against one panel of op(B): op(A) read in place, not packed (its rows in the
+  // forward, over two KC slices; a transposed A's columns in the weight gradient).
+  linear('linear, many rows by one panel', 500, 300, 32, true, 16),
+  linear('linear, a weight gradient of many rows by one panel', 20, 32, 500, false, 16),
 ];
 
 // Valid operands, so that each case breaks exactly one thing.
