@@ -19,20 +19,22 @@ export async function medianSeconds(fn: () => Promise<void> | void, repeats = 7,
 }
 
 /**
- * Median seconds a call over `repeats` batches of `batch` calls of `fn` issued without awaiting each
- * (as a training step issues its ops: the executor runs them back to back), after `warmup` batches.
- * Awaiting every call adds the round trip to the executor's thread and back to each, and lets the
- * pool's workers fall asleep between calls (waking one took up to milliseconds here).
+ * Median seconds a call over `repeats` batches of calls of `fn` issued without awaiting each (as a
+ * training step issues its ops: the executor runs them back to back), after a warm-up batch. A
+ * batch holds at least 10 calls and about `batchSeconds` of them: awaiting every call adds the
+ * round trip to the executor's thread and back to each, and a short batch after a pause measures
+ * the pool's workers waking (up to milliseconds here) more than the calls.
  */
-export async function queuedMedianSeconds(fn: () => Promise<void>, batch = 10, repeats = 7, warmup = 1): Promise<number> {
-  const once = () => Promise.all(Array.from({ length: batch }, fn));
-  for (let i = 0; i < warmup; i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+export async function queuedMedianSeconds(fn: () => Promise<void>, repeats = 7, batchSeconds = 0.01): Promise<number> {
+  const run = async (calls: number) => {
     const t0 = process.hrtime.bigint();
-    await once();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9 / batch);
-  }
+    await Promise.all(Array.from({ length: calls }, fn));
+    return Number(process.hrtime.bigint() - t0) / 1e9 / calls;
+  };
+  const batch = Math.max(10, Math.min(1000, Math.round(batchSeconds / (await run(10)))));
+  await run(batch);
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) times.push(await run(batch));
   return median(times);
 }
 
