@@ -201,7 +201,11 @@ struct Site {
   uint32_t runs = 0;
   uint8_t woke = 0;  // how many runs of the pool in a row woke a worker (counted to 2)
 };
-constexpr float kTryMicros = 150;
+// Only regions about as short as the pool's synchronisation are tried on the caller: each way is
+// timed by single runs, and on a noisy machine one slowed run of the pool sent regions of 20-150
+// us to one thread for the next kRetime runs (with 150 us the training step was 1-3 ms slower on
+// an Intel Xeon). Recorded passes of a few images choose one thread as a whole (Program::next_serial).
+constexpr float kTryMicros = 20;
 constexpr uint32_t kRetime = 64;
 thread_local Site sites[256];
 
