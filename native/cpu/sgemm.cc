@@ -111,8 +111,8 @@ inline float a_at(const float* p, int64_t step, int64_t r, int64_t k) {
 
 // Portable: plain loops the compiler vectorises for the baseline instruction set.
 template <bool kIndexed, bool kRows>
-void kernel_generic_body(int64_t kc, const float* pa, int64_t a_step, const float* pb, int64_t ldb, const int64_t* off, float* C,
-                         int64_t ldc, Update u) {
+void kernel_generic_body(int64_t kc, const float* pa, int64_t a_step, const float* pb, int64_t ldb,
+                         const int64_t* off, float* C, int64_t ldc, Update u) {
   constexpr int MR = 4, NR = 8;  // 8 accumulator vectors of 4 at the SSE baseline: no spills
   float c[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
@@ -126,8 +126,9 @@ void kernel_generic_body(int64_t kc, const float* pa, int64_t a_step, const floa
 
 #if defined(__x86_64__)
 template <bool kIndexed, bool kRows>
-__attribute__((target("avx2,fma"))) void kernel_avx2_body(int64_t kc, const float* pa, int64_t a_step, const float* pb, int64_t ldb,
-                                                          const int64_t* off, float* C, int64_t ldc, Update u) {
+__attribute__((target("avx2,fma"))) void kernel_avx2_body(int64_t kc, const float* pa, int64_t a_step,
+                                                          const float* pb, int64_t ldb, const int64_t* off, float* C,
+                                                          int64_t ldc, Update u) {
   constexpr int MR = 6;  // x 16 columns
   __m256 c[MR][2];
   for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
@@ -159,7 +160,8 @@ __attribute__((target("avx2,fma"))) void kernel_avx2_body(int64_t kc, const floa
 
 // NV = 1: the first 16 columns only, for a panel's last 16 or fewer (half the work of a whole tile).
 template <bool kIndexed, int NV, bool kRows>
-__attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512_body(int64_t kc, const float* pa, int64_t a_step, const float* pb,
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void kernel_avx512_body(int64_t kc, const float* pa,
+                                                                             int64_t a_step, const float* pb,
                                                                              int64_t ldb, const int64_t* off, float* C,
                                                                              int64_t ldc, Update u) {
   constexpr int MR = 8;  // x 16 * NV columns
@@ -204,7 +206,8 @@ void either_layout(int64_t kc, const float* pa, int64_t a_step, bool a_rows, con
   (a_rows ? Rows : Packed)(kc, pa, a_step, pb, ldb, off, C, ldc, u);
 }
 template <bool kIndexed>
-constexpr MicroKernel kernel_generic = either_layout<kernel_generic_body<kIndexed, false>, kernel_generic_body<kIndexed, true>>;
+constexpr MicroKernel kernel_generic =
+    either_layout<kernel_generic_body<kIndexed, false>, kernel_generic_body<kIndexed, true>>;
 #if defined(__x86_64__)
 template <bool kIndexed>
 constexpr MicroKernel kernel_avx2 = either_layout<kernel_avx2_body<kIndexed, false>, kernel_avx2_body<kIndexed, true>>;
@@ -223,7 +226,7 @@ struct Panel {
 // C = alpha op(A) op(B) + beta C with the MR x NR micro-kernel `kernel`. For each block of NC
 // columns and each KC-deep slice, op(B) is packed once into NR-column panels shared by all tasks;
 // the tasks (row tiles of MC, times column groups when there are few row tiles) pack their rows
-// of op(A) and run the micro-kernel over their panels.
+// of op(A), or read them in place (a_source), and run the micro-kernel over their panels.
 // half and half_indexed, where given: kernels of the first NR / 2 columns only, for edge panels of
 // that few columns (by default the whole kernels).
 template <int64_t MR, int64_t NR, MicroKernel kernel, MicroKernel indexed_kernel, MicroKernel half = kernel,
@@ -315,7 +318,8 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
             // op(A) in place: each group would pack it again.
             for (int64_t i0 = m0; i0 < m1; i0 += MC) {
               const int64_t mc = std::min(MC, m1 - i0);
-              tiles(a_source(true, i0, mc, k0, kc, pa.data()), panel, i0, mc, j0, nc, q0, q1, kc, Update{alpha, beta, k0 == 0});
+              tiles(a_source(true, i0, mc, k0, kc, pa.data()), panel, i0, mc, j0, nc, q0, q1, kc,
+                    Update{alpha, beta, k0 == 0});
             }
           }
         }
