@@ -19,6 +19,12 @@ export class Layers {
     this.tape.enqueue(work);
   }
 
+  /** v's gradient (+)= gy, the gradient passed through unchanged (an input of an add). */
+  private passGrad(gy: NativeTensor, v: Var): void {
+    const g = v.grad();
+    if (g) this.run(this.b.addScaled(gy, 1, g, this.tape.accumulateInto([v])));
+  }
+
   linear(x: Var, weight: Var, bias: Var | null): Var {
     const y = this.out([x.shape[0], weight.shape[0]], bias ? [x, weight, bias] : [x, weight]);
     this.run(this.b.linearForward(x.value, weight.value, bias?.value ?? null, y.value));
@@ -70,10 +76,7 @@ export class Layers {
       this.run(this.b.residualBlockBackward(x.value, weight.value, slope.value, preActivation, gy, x.grad(), weight.grad(), slope.grad(), acc));
       // The addend's gradient is gy: its buffer where the addend can adopt it (as the add's inputs
       // do; any later write to it is queued after the block's backward, which reads gy), else a copy.
-      if (addend) {
-        const g = addend.root !== x.root && addend.adoptGrad(gy) ? null : addend.grad();
-        if (g) this.run(this.b.addScaled(gy, 1, g, this.tape.accumulateInto([addend])));
-      }
+      if (addend && (addend.root === x.root || !addend.adoptGrad(gy))) this.passGrad(gy, addend);
     });
     return y;
   }
@@ -116,10 +119,7 @@ export class Layers {
       const gy = y.grad()!;
       const shared = a.root !== c.root && a.adoptGrad(gy);
       const both = shared && a.root.uses === 1 && c.root.uses === 1 && c.adoptGrad(gy);
-      for (const v of both ? [] : shared ? [c] : [a, c]) {
-        const g = v.grad();
-        if (g) this.run(this.b.addScaled(gy, 1, g, this.tape.accumulateInto([v])));
-      }
+      for (const v of both ? [] : shared ? [c] : [a, c]) this.passGrad(gy, v);
     });
     return y;
   }
